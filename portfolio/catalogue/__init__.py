@@ -1,0 +1,1 @@
+"""The qualification catalogue: specifications, versions, units, criteria and the rules engine."""

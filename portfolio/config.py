@@ -1,0 +1,94 @@
+"""Typed settings: defaults, overridden by ``PORTFOLIO_*`` environment variables.
+
+Every setting has a type; a value in the environment that cannot be read as that type stops the
+application at start-up with a message naming the variable, rather than failing later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+class SettingsError(ValueError):
+    """A ``PORTFOLIO_*`` variable that cannot be used."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    #: Directory for the embedded database, the object store's data and the secret key file.
+    instance_path: Path = DEFAULT_INSTANCE
+    #: SQLAlchemy URL; empty means the embedded SQLite database under ``instance_path``.
+    database_url: str = ""
+    #: Signs sessions and CSRF tokens; empty means a key generated once into ``instance_path``.
+    secret_key: str = ""
+    #: Send cookies only over HTTPS (turn on behind TLS in production).
+    secure_cookies: bool = False
+    #: Largest catalogue file accepted, in bytes.
+    catalogue_max_bytes: int = 5 * 1024 * 1024
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_path / 'portfolio.sqlite3'}"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in dataclasses.fields(cls):
+            name = f"PORTFOLIO_{field.name.upper()}"
+            if name in environ:
+                values[field.name] = _parse(name, environ[name], field.type)
+        values.update(overrides)
+        return cls(**values)
+
+    def flask_config(self) -> dict:
+        return {
+            "SECRET_KEY": self.secret_key or _instance_secret(self.instance_path),
+            "SQLALCHEMY_DATABASE_URI": self.resolved_database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": self.secure_cookies,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "PORTFOLIO_SETTINGS": self,
+        }
+
+
+def _parse(name: str, raw: str, kind) -> object:
+    kind = kind if isinstance(kind, str) else kind.__name__
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: expected an integer, got {raw!r}") from None
+    if kind == "Path":
+        return Path(raw).expanduser().resolve()
+    return raw
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A per-installation key kept in the instance folder, so sessions survive restarts."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()

@@ -1,0 +1,1 @@
+"""The framework layer: database base, security, permissions, audit. Imports no feature package."""
