@@ -271,3 +271,43 @@ def test_plan_matches_brute_force_on_random_rules(data, shaped):
     recomputed = (sum(shaped.units[n].credit for n in result.units),
                   sum(open_criteria.get(n, shaped.units[n].criteria) for n in result.units))
     assert recomputed == expected
+
+
+# ------------------------------------------------------------------- the built-in qualifications
+
+
+def _restricted(shaped: Structure, keep: set[str]) -> Structure:
+    """The same rules over fewer units, small enough for brute force."""
+    rules = shaped.rules
+    groups = tuple(
+        Group(g.id, tuple(n for n in g.units if n in keep), g.title, g.mandatory, g.min_credits,
+              g.max_credits, g.min_units, g.max_units)
+        for g in rules.groups)
+    barred = tuple(p for p in rules.barred if set(p) <= keep)
+    return Structure([u for n, u in shaped.units.items() if n in keep],
+                     Rules(rules.min_credits, groups, rules.pools, rules.levels, barred))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_evaluate_matches_brute_force_on_the_builtin_qualifications(builtin_specs, data):
+    shaped = builtin_specs[data.draw(st.sampled_from(sorted(builtin_specs)))].structure
+    achieved = set(data.draw(st.lists(st.sampled_from(list(shaped.units)), unique=True,
+                                      max_size=10)))
+    result = evaluate(shaped, achieved)
+    assert _score(shaped, set(result.counted_units)) == _brute_evaluate(shaped, achieved)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_plan_matches_brute_force_on_the_builtin_qualifications(builtin_specs, data):
+    shaped = builtin_specs[data.draw(st.sampled_from(sorted(builtin_specs)))].structure
+    numbers = list(shaped.units)
+    keep = set(data.draw(st.lists(st.sampled_from(numbers), unique=True, min_size=1,
+                                  max_size=8)))
+    keep |= shaped.mandatory if len(shaped.mandatory) <= 4 else set()
+    small = _restricted(shaped, keep)
+    achieved = set(data.draw(st.lists(st.sampled_from(sorted(keep)), unique=True)))
+    result = plan(small, achieved)
+    expected = _brute_plan(small, achieved, {})
+    assert (None if result is None else (result.additional_credits, result.open_criteria)) == expected

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): figures for the issue notes, not pass/fail tests."""
