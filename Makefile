@@ -21,8 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/portfolio db upgrade
 	$(BIN)/portfolio catalogue import --builtin
-	@echo "Serving on http://$(HOST):$(PORT)/"
-	$(BIN)/portfolio run --host $(HOST) --port $(PORT)
+	$(BIN)/portfolio serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 def create_app(settings=None, **overrides):
     """Build the application. Migrations are a deploy step and never run here."""
-    from flask import Flask, redirect, render_template, url_for
+    from urllib.parse import urlsplit
+
+    from flask import Flask, render_template
     from flask_wtf.csrf import CSRFError
 
+    from portfolio.accounts.models import User
+    from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.catalogue.cli import catalogue_cli
     from portfolio.catalogue.views import blueprint as catalogue_blueprint
     from portfolio.config import PROJECT_ROOT, Settings
+    from portfolio.core import permissions
     from portfolio.core.db import configure_engine
     from portfolio.core.security import init_security
-    from portfolio.extensions import csrf, db, migrate
+    from portfolio.core.storage import ObjectStore, StorageConfig
+    from portfolio.evidence.cli import storage_cli
+    from portfolio.evidence.views import blueprint as evidence_blueprint
+    from portfolio.extensions import csrf, db, login_manager, migrate
 
     settings = settings or Settings.from_environ()
     app = Flask(
@@ -34,14 +42,33 @@ def create_app(settings=None, **overrides):
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
-    init_security(app)
+    init_security(app, login_manager, lambda user_id: db.session.get(User, int(user_id)))
 
+    storage_config = StorageConfig.from_settings(
+        settings, endpoint_url=settings.resolved_s3_endpoint_url,
+        access_key=settings.resolved_s3_access_key, secret_key=settings.resolved_s3_secret_key)
+    app.extensions["object_store"] = ObjectStore(storage_config)
+    public = urlsplit(storage_config.public_endpoint_url)
+    app.config["STORAGE_PUBLIC_ORIGIN"] = f"{public.scheme}://{public.netloc}"
+
+    app.jinja_env.globals.update(
+        can_add_evidence=permissions.can_add_evidence,
+        can_change_evidence=permissions.can_change_evidence,
+        can_view_enrolment=permissions.can_view_enrolment,
+    )
+    app.register_blueprint(accounts_blueprint)
     app.register_blueprint(catalogue_blueprint)
+    app.register_blueprint(evidence_blueprint)
     app.cli.add_command(catalogue_cli)
+    app.cli.add_command(storage_cli)
 
     @app.errorhandler(404)
     def not_found(error):
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("errors/413.html"), 413
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -51,9 +78,5 @@ def create_app(settings=None, **overrides):
     def rollback_on_error(exc):
         if exc is not None:
             db.session.rollback()
-
-    @app.get("/")
-    def index():
-        return redirect(url_for("catalogue.index"))
 
     return app

@@ -1,12 +1,57 @@
 """The ``portfolio`` command: Flask's CLI group bound to the application factory.
 
-``portfolio db upgrade`` (Flask-Migrate), ``portfolio run`` and ``portfolio catalogue ...``.
+``portfolio db upgrade`` (Flask-Migrate), ``portfolio serve``, ``portfolio catalogue ...``,
+``portfolio storage ...``.
 """
 
-from flask.cli import FlaskGroup
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
 
 from portfolio import create_app
 
 
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Create the demo centre (once) and print its logins.")
+@with_appcontext
+def serve_command(host, port, demo):
+    """Serve the application, starting the embedded object store when none is configured."""
+    from portfolio.accounts.services import seed_demo_centre
+    from portfolio.catalogue.services import qualification_versions
+    from portfolio.core.storage import EmbeddedStore
+    from portfolio.extensions import db
+
+    settings = current_app.config["PORTFOLIO_SETTINGS"]
+    embedded = None
+    if settings.uses_embedded_store:
+        embedded = EmbeddedStore(
+            settings.instance_path / "objects", s3_port=settings.embedded_s3_port,
+            bucket=settings.s3_bucket, access_key=settings.resolved_s3_access_key,
+            secret_key=settings.resolved_s3_secret_key)
+        embedded.start()
+        click.echo(f"Embedded object store (SeaweedFS) on {embedded.endpoint_url}, "
+                   f"pid {embedded.pid}, data in {settings.instance_path / 'objects'}")
+    try:
+        if demo:
+            versions = {v.qualification_number: v for v in qualification_versions(db.session)}
+            logins = seed_demo_centre(db.session, versions)
+            db.session.commit()
+            click.echo("Demo logins:")
+            for email, password, roles in logins:
+                click.echo(f"  {email:<22} {password}   ({roles})")
+        click.echo(f"Serving on http://{host}:{port}/")
+        current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
 def main() -> None:
-    FlaskGroup(create_app=lambda: create_app(), help=__doc__)(prog_name="portfolio")
+    group = FlaskGroup(create_app=lambda: create_app(), help=__doc__)
+    group.add_command(serve_command)
+    group(prog_name="portfolio")

@@ -30,8 +30,30 @@ class Settings:
     secret_key: str = ""
     #: Send cookies only over HTTPS (turn on behind TLS in production).
     secure_cookies: bool = False
-    #: Largest catalogue file accepted, in bytes.
-    catalogue_max_bytes: int = 5 * 1024 * 1024
+    #: S3 endpoint; empty means the embedded SeaweedFS server that ``portfolio serve`` starts.
+    s3_endpoint_url: str = ""
+    #: Endpoint written into presigned URLs, when browsers reach storage by another address.
+    s3_public_endpoint_url: str = ""
+    #: Bucket holding every object (never public).
+    s3_bucket: str = "portfolio"
+    #: Region used to sign requests.
+    s3_region: str = "us-east-1"
+    #: Access key; the embedded store uses ``portfolio`` when this is empty.
+    s3_access_key: str = ""
+    #: Secret key; the embedded store uses a key generated into ``instance_path`` when empty.
+    s3_secret_key: str = ""
+    #: ``path`` (SeaweedFS, MinIO, most self-hosted stores) or ``virtual`` (AWS S3).
+    s3_addressing_style: str = "path"
+    #: S3 port of the embedded store (0: any free port).
+    embedded_s3_port: int = 8333
+    #: Lifetime of a presigned download URL, in seconds.
+    presign_seconds: int = 60
+    #: Largest evidence file accepted, in bytes.
+    upload_max_bytes: int = 2 * 1024 ** 3
+    #: Largest image accepted, in pixels (Pillow's decompression-bomb limit).
+    image_max_pixels: int = 100_000_000
+    #: Objects and unattached uploads younger than this are never swept, in seconds.
+    sweep_grace_seconds: int = 24 * 3600
 
     @property
     def resolved_database_url(self) -> str:
@@ -48,9 +70,28 @@ class Settings:
         values.update(overrides)
         return cls(**values)
 
+    @property
+    def uses_embedded_store(self) -> bool:
+        return not self.s3_endpoint_url
+
+    @property
+    def resolved_s3_endpoint_url(self) -> str:
+        return self.s3_endpoint_url or f"http://127.0.0.1:{self.embedded_s3_port}"
+
+    @property
+    def resolved_s3_access_key(self) -> str:
+        return self.s3_access_key or ("portfolio" if self.uses_embedded_store else "")
+
+    @property
+    def resolved_s3_secret_key(self) -> str:
+        if self.s3_secret_key or not self.uses_embedded_store:
+            return self.s3_secret_key
+        return _instance_secret(self.instance_path, "s3_secret_key")
+
     def flask_config(self) -> dict:
         return {
-            "SECRET_KEY": self.secret_key or _instance_secret(self.instance_path),
+            "SECRET_KEY": self.secret_key or _instance_secret(self.instance_path, "secret_key"),
+            "MAX_CONTENT_LENGTH": self.upload_max_bytes + 1024 * 1024,
             "SQLALCHEMY_DATABASE_URI": self.resolved_database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
             "SESSION_COOKIE_HTTPONLY": True,
@@ -83,12 +124,16 @@ def _parse(name: str, raw: str, kind) -> object:
     return raw
 
 
-def _instance_secret(instance_path: Path) -> str:
-    """A per-installation key kept in the instance folder, so sessions survive restarts."""
+def _instance_secret(instance_path: Path, name: str) -> str:
+    """A per-installation secret kept in the instance folder, so it survives restarts."""
     instance_path.mkdir(parents=True, exist_ok=True)
-    key_file = instance_path / "secret_key"
+    key_file = instance_path / name
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
     return key_file.read_text().strip()

@@ -11,3 +11,10 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def object_store():
+    """The application's :class:`~portfolio.core.storage.ObjectStore`."""
+    from flask import current_app
+
+    return current_app.extensions["object_store"]

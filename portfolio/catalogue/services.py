@@ -26,6 +26,7 @@ from portfolio.catalogue.spec import (
     rules_document,
     rules_from_document,
 )
+from portfolio.core import audit
 
 
 class UnitLookupError(LookupError):
@@ -54,7 +55,7 @@ def load_builtin_specs() -> list[QualificationSpec]:
     return [read_spec_file(path) for path in builtin_spec_paths()]
 
 
-def import_spec(session: Session, spec: QualificationSpec) -> ImportResult:
+def import_spec(session: Session, spec: QualificationSpec, actor=None) -> ImportResult:
     """Add ``spec`` as a new version of its qualification, unless the current version equals it."""
     qualification = session.scalar(sa.select(Qualification).where(
         Qualification.qualification_number == spec.qualification_number))
@@ -99,6 +100,10 @@ def import_spec(session: Session, spec: QualificationSpec) -> ImportResult:
         version.units.append(unit)
     session.add(version)
     session.flush()
+    audit.record(session, "catalogue.imported", actor=actor, centre_id=None, obj=version,
+                 object_type="qualification_version",
+                 data={"qualification": spec.qualification_number, "version": number,
+                       "sha256": digest})
     return ImportResult(version, created=True)
 
 

@@ -1,20 +1,56 @@
-"""Response hardening shared by every feature."""
+"""Deny by default, the user loader, safe redirects and response hardening."""
 
 from __future__ import annotations
 
-from flask import Flask
+from urllib.parse import urlsplit
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
+from flask import Flask, current_app, request, url_for
+from flask_login import current_user
+
+#: Endpoints reachable without logging in; everything else needs a session.
+PUBLIC_ENDPOINTS = frozenset({"accounts.login", "static"})
 
 
-def init_security(app: Flask) -> None:
+def init_security(app: Flask, login_manager, load_user) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_user)
+
+    @app.before_request
+    def deny_by_default():
+        if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        return None
+
     @app.after_request
     def set_security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        storage_origin = app.config.get("STORAGE_PUBLIC_ORIGIN", "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; img-src 'self' data: {storage_origin}; style-src 'self'; "
+            f"script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+            f"frame-ancestors 'none'; form-action 'self'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def safe_next_url(target: str | None, default_endpoint: str = "accounts.home") -> str:
+    """A redirect target on this site only (no scheme, no host, not protocol-relative)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for(default_endpoint)
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"

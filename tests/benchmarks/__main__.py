@@ -1,12 +1,13 @@
 """``make bench``: run every benchmark and print its figures against its target."""
 
-from tests.benchmarks import bench_catalogue
+from tests.benchmarks import bench_catalogue, bench_uploads
 
 
 def main() -> None:
     print("portfolio benchmarks")
-    for line in bench_catalogue.run():
-        print(line)
+    for module in (bench_catalogue, bench_uploads):
+        for line in module.run():
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

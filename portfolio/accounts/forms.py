@@ -1,0 +1,48 @@
+"""Forms for logging in and for centre administration."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portfolio.accounts.models import ROLE_LABELS
+from portfolio.core.forms import choices
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+
+
+class UserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=10, max=1000)])
+    roles = SelectMultipleField(
+        "Roles", choices=choices(ROLE_LABELS.items()), validators=[DataRequired()],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+
+class EnrolmentForm(FlaskForm):
+    learner_id = SelectField("Learner", coerce=int)
+    version_id = SelectField("Qualification", coerce=int)
+    registration_number = StringField("Registration number",
+                                      validators=[DataRequired(), Length(max=40)])
+    start_date = DateField("Start date", validators=[DataRequired()])
+    planned_end_date = DateField("Planned end date", validators=[DataRequired()])
+    assessor_id = SelectField("Assessor", coerce=int)
+    iqa_id = SelectField("Internal quality assurer", coerce=int)
+
+
+class CatalogueImportForm(FlaskForm):
+    file = FileField("Catalogue file (YAML or JSON)", validators=[FileRequired()])

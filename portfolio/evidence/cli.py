@@ -1,0 +1,51 @@
+"""``portfolio storage``: check the object store, sweep orphaned objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from portfolio.core.db import utcnow
+from portfolio.evidence import services
+from portfolio.extensions import db, object_store
+
+
+@click.group("storage")
+def storage_cli():
+    """The S3-compatible object store."""
+
+
+@storage_cli.command("check")
+@with_appcontext
+def check_command():
+    """Verify the bucket is reachable and writable; say what is wrong if not."""
+    store = object_store()
+    problems = store.check()
+    where = f"{store.config.endpoint_url} bucket {store.config.bucket}"
+    if problems:
+        click.echo(f"Storage at {where} is NOT usable:", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"Storage at {where} is reachable and writable.")
+
+
+@storage_cli.command("sweep")
+@click.option("--grace", type=int, default=None,
+              help="Seconds an object or unattached upload is left alone "
+                   "(default: PORTFOLIO_SWEEP_GRACE_SECONDS).")
+@with_appcontext
+def sweep_command(grace):
+    """Remove orphaned objects and uploads never attached to evidence, older than the grace."""
+    if grace is None:
+        grace = current_app.config["PORTFOLIO_SETTINGS"].sweep_grace_seconds
+    cutoff = utcnow() - dt.timedelta(seconds=grace)
+    dropped = services.drop_unattached_uploads(db.session, cutoff)
+    db.session.commit()
+    swept = services.sweep_objects(db.session, object_store(), cutoff)
+    click.echo(f"Removed {dropped} unattached upload(s), {swept.orphaned_objects} orphaned "
+               f"object(s) and {swept.aborted_multipart_uploads} stalled multipart upload(s).")

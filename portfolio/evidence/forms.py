@@ -1,0 +1,54 @@
+"""The evidence form and the claims form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from portfolio.core.forms import choices
+from portfolio.evidence.models import METHODS, SETTINGS
+
+
+class IntegerListField(SelectMultipleField):
+    """Ids posted by the picker or the uploader; the service checks they are the user's."""
+
+    def pre_validate(self, form):
+        pass
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = sorted({int(v) for v in valuelist})
+        except ValueError:
+            self.data = []
+            raise ValueError("Not a valid choice.") from None
+
+
+class ClaimsForm(FlaskForm):
+    criteria = IntegerListField("Assessment criteria")
+
+
+class EvidenceForm(ClaimsForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("What does it show?", validators=[Length(max=20000)])
+    evidence_date = DateField("Date of the evidence", validators=[DataRequired()])
+    method = SelectField("Method", choices=choices([("", "Choose…"), *METHODS.items()]),
+                         validators=[DataRequired()])
+    setting = SelectField("Setting", choices=choices([("", "Choose…"), *SETTINGS.items()]),
+                          validators=[DataRequired()])
+    witness_name = StringField("Witness name", validators=[Optional(), Length(max=200)])
+    witness_role = StringField("Witness job role", validators=[Optional(), Length(max=200)])
+    witness_relationship = StringField("Relationship to you",
+                                       validators=[Optional(), Length(max=200)])
+    witness_is_expert = BooleanField("The witness is an expert witness")
+    files = MultipleFileField("Files")
+    uploads = IntegerListField("Uploaded files")
+    declaration = BooleanField("I confirm this evidence is my own work")

@@ -1,0 +1,99 @@
+"""Failures leave no record without its object, and no object without a record past a sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio.core.storage import ObjectStore, StorageConfig
+from portfolio.evidence import services
+from portfolio.evidence.models import EvidenceFile
+from portfolio.extensions import db, object_store
+from tests.conftest import count_rows
+from tests.evidence.helpers import PDF, criterion_ids, submit_item, upload
+from tests.storage_server import start_test_store
+
+
+def test_storage_stopped_mid_test_refuses_the_upload_and_keeps_no_record(
+        login, people, session, app, tmp_path):
+    doomed = start_test_store(tmp_path / "doomed")
+    original = app.extensions["object_store"]
+    app.extensions["object_store"] = ObjectStore(StorageConfig(
+        endpoint_url=doomed.endpoint_url, public_endpoint_url=doomed.endpoint_url,
+        bucket=doomed.bucket, region="us-east-1", access_key=doomed.access_key,
+        secret_key=doomed.secret_key, addressing_style="path", presign_seconds=60))
+    try:
+        client = login(people.learner1)
+        assert upload(client, people.enrolment1, PDF, "first.pdf").status_code == 200
+        rows = count_rows(session, EvidenceFile)
+        doomed.stop()
+        response = upload(client, people.enrolment1, PDF, "second.pdf")
+    finally:
+        app.extensions["object_store"] = original
+        doomed.stop()
+    assert response.status_code == 503
+    assert "not answering" in response.get_json()["error"]
+    assert count_rows(session, EvidenceFile) == rows
+
+
+def test_a_failed_commit_leaves_an_orphan_that_the_sweep_removes(
+        login, people, session, app, monkeypatch):
+    client = login(people.learner1)
+    before = {k for k, _ in object_store().iter_objects("evidence/")}
+
+    def failing_commit():
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    monkeypatch.setattr(services, "forget_uploads", lambda store, uploads: None)
+    with pytest.raises(RuntimeError):
+        upload(client, people.enrolment1, PDF, "lost.pdf")
+    monkeypatch.undo()
+    orphans = {k for k, _ in object_store().iter_objects("evidence/")} - before
+    assert len(orphans) == 1
+    assert not session.scalar(sa.select(EvidenceFile).where(
+        EvidenceFile.object_key.in_(orphans)))
+
+    # Younger than the grace period: kept (the upload may still be committing).
+    services.sweep_objects(session, object_store(), dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    assert orphans <= {k for k, _ in object_store().iter_objects("evidence/")}
+    swept = services.sweep_objects(session, object_store(),
+                                   dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5))
+    assert swept.orphaned_objects >= 1
+    assert not orphans & {k for k, _ in object_store().iter_objects("evidence/")}
+
+
+def test_a_failed_commit_removes_the_objects_at_once_when_it_can(login, people, monkeypatch):
+    client = login(people.learner1)
+    before = {k for k, _ in object_store().iter_objects("evidence/")}
+    monkeypatch.setattr(db.session, "commit", lambda: (_ for _ in ()).throw(RuntimeError("x")))
+    with pytest.raises(RuntimeError):
+        upload(client, people.enrolment1, PDF, "lost.pdf")
+    monkeypatch.undo()
+    assert {k for k, _ in object_store().iter_objects("evidence/")} == before
+
+
+def test_the_sweep_removes_unattached_uploads_and_never_attached_files(login, people, session):
+    client = login(people.learner1)
+    kept = upload(client, people.enrolment1, PDF, "kept.pdf").get_json()["id"]
+    submit_item(client, people.enrolment1, [kept], criterion_ids(people.enrolment1, 1))
+    abandoned = upload(client, people.enrolment1, PDF, "abandoned.pdf").get_json()["id"]
+    abandoned_key = session.get(EvidenceFile, abandoned).object_key
+    kept_file = session.get(EvidenceFile, kept)
+
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    assert services.drop_unattached_uploads(session, future) >= 1
+    services.sweep_objects(session, object_store(), future)
+
+    keys = {k for k, _ in object_store().iter_objects("evidence/")}
+    assert session.get(EvidenceFile, abandoned) is None and abandoned_key not in keys
+    assert kept_file.object_key in keys
+
+
+def test_storage_cli(cli, monkeypatch):
+    result = cli.invoke(args=["storage", "check"])
+    assert result.exit_code == 0 and "reachable and writable" in result.output
+    swept = cli.invoke(args=["storage", "sweep", "--grace", "3600"])
+    assert swept.exit_code == 0 and "orphaned object(s)" in swept.output

@@ -1,0 +1,23 @@
+"""A real S3 server for the suite: SeaweedFS on free ports of 127.0.0.1, with fixed credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from portfolio.core.storage import EmbeddedStore, StorageConfig
+
+TEST_BUCKET = "portfolio-test"
+TEST_ACCESS_KEY = "portfolio-test"
+TEST_SECRET_KEY = "portfolio-test-secret"
+
+
+def start_test_store(directory: Path, s3_port: int = 0) -> EmbeddedStore:
+    """A started store; the caller stops it."""
+    return EmbeddedStore(directory, s3_port=s3_port, bucket=TEST_BUCKET,
+                         access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY).start()
+
+
+def storage_config_for(store: EmbeddedStore, **overrides) -> StorageConfig:
+    values = {"endpoint_url": store.endpoint_url, "bucket": store.bucket,
+              "access_key": store.access_key, "secret_key": store.secret_key}
+    return StorageConfig(**{**values, **overrides})
