@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export PORTFOLIO_INSTANCE_PATH ?= $(abspath $(INSTANCE))
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,20 @@ run: $(VENV)/.installed
 	$(BIN)/portfolio catalogue import --builtin
 	$(BIN)/portfolio serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (never a downloaded browser): install it when it is
+# missing and this user may; otherwise those tests skip and say why.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is not installed: the browser tests will be skipped"; \
+	  fi; \
+	fi
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.benchmarks

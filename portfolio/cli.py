@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -21,11 +24,15 @@ from portfolio import create_app
 @with_appcontext
 def serve_command(host, port, demo):
     """Serve the application, starting the embedded object store when none is configured."""
+    from werkzeug.serving import run_simple
+
     from portfolio.accounts.services import seed_demo_centre
     from portfolio.catalogue.services import qualification_versions
     from portfolio.core.storage import EmbeddedStore
     from portfolio.extensions import db
 
+    # A plain SIGTERM would skip the ``finally`` below and leave the object store running.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     settings = current_app.config["PORTFOLIO_SETTINGS"]
     embedded = None
     if settings.uses_embedded_store:
@@ -45,7 +52,7 @@ def serve_command(host, port, demo):
             for email, password, roles in logins:
                 click.echo(f"  {email:<22} {password}   ({roles})")
         click.echo(f"Serving on http://{host}:{port}/")
-        current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
         if embedded is not None:
             embedded.stop()

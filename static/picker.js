@@ -13,11 +13,20 @@
       count.textContent = chosen + " chosen";
     }
 
+    // A term like "301", "2.3" or "301.2.3" must equal a unit number or criterion code (so "1.1"
+    // does not also find 1.10 and 11.1); any other term is looked for in the wording.
+    var CODE = /^[0-9]+(\.[0-9]+)*$/;
+    function matches(row, term) {
+      if (CODE.test(term)) {
+        return row.getAttribute("data-codes").split(" ").indexOf(term) !== -1;
+      }
+      return row.getAttribute("data-text").indexOf(term) !== -1;
+    }
+
     function filter() {
       var terms = search.value.toLowerCase().split(/\s+/).filter(Boolean);
       rows.forEach(function (row) {
-        var text = row.getAttribute("data-search");
-        row.hidden = !terms.every(function (t) { return text.indexOf(t) !== -1; });
+        row.hidden = !terms.every(function (t) { return matches(row, t); });
       });
       units.forEach(function (unit) {
         var visible = unit.querySelectorAll(".picker-criterion:not([hidden])").length;
