@@ -16,6 +16,7 @@ def create_app(settings=None, **overrides):
 
     from portfolio.accounts.models import User
     from portfolio.accounts.views import blueprint as accounts_blueprint
+    from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
     from portfolio.catalogue.views import blueprint as catalogue_blueprint
     from portfolio.config import PROJECT_ROOT, Settings
@@ -55,10 +56,12 @@ def create_app(settings=None, **overrides):
         can_add_evidence=permissions.can_add_evidence,
         can_change_evidence=permissions.can_change_evidence,
         can_view_enrolment=permissions.can_view_enrolment,
+        can_assess=permissions.can_assess,
     )
     app.register_blueprint(accounts_blueprint)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
+    app.register_blueprint(assessment_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
 

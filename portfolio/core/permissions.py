@@ -59,3 +59,17 @@ def roles_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def can_assess(user, enrolment) -> bool:
+    """The learner's own assessor, while the enrolment is open."""
+    return bool(user.is_authenticated and user.is_assessor and user.id == enrolment.assessor_id
+                and enrolment.is_active)
+
+
+def can_declare_units(user, enrolment) -> bool:
+    return user.is_authenticated and user.id == enrolment.learner_id and enrolment.is_active
+
+
+def can_unlock_units(user, enrolment) -> bool:
+    return is_centre_admin(user, enrolment.centre_id)

@@ -67,6 +67,8 @@ class EvidenceItem(Base):
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: When an assessor first judged the item; from then on nobody may change or remove it.
     judged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The judged item this one answers, when the learner resubmits after feedback.
+    resubmission_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence_items.id"))
 
     enrolment: Mapped[Enrolment] = relationship()
     files: Mapped[list[EvidenceFile]] = relationship(
@@ -154,6 +156,8 @@ class CriterionClaim(Base):
     criterion_id: Mapped[int] = mapped_column(sa.ForeignKey("criteria.id"), index=True)
     #: When the claim was made.
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The assessor who mapped the item to this criterion; empty when the learner claimed it.
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     item: Mapped[EvidenceItem] = relationship(back_populates="claims")
     criterion: Mapped[Criterion] = relationship()

@@ -132,23 +132,30 @@ def _check_details(details: ItemDetails, today: dt.date) -> None:
         raise EvidenceError("Witness testimony needs the witness's name.")
 
 
-def criteria_of_version(session: Session, version_id: int, criterion_ids: Iterable[int]
-                        ) -> list[Criterion]:
-    """The criteria among ``criterion_ids`` that belong to the version; others are refused."""
+def claimable_criteria(session: Session, enrolment: Enrolment, criterion_ids: Iterable[int]
+                       ) -> list[Criterion]:
+    """The criteria among ``criterion_ids``, refusing any outside the learner's qualification
+    version or in a unit already signed off (locked)."""
+    from portfolio.assessment.services import current_sign_offs
+
     wanted = set(criterion_ids)
     if not wanted:
         raise EvidenceError("Choose at least one assessment criterion this evidence proves.")
     found = list(session.scalars(
         sa.select(Criterion).join(Unit, Criterion.unit_id == Unit.id)
-        .where(Criterion.id.in_(wanted), Unit.version_id == version_id)))
+        .where(Criterion.id.in_(wanted), Unit.version_id == enrolment.version_id)))
     if len(found) != len(wanted):
         raise EvidenceError("Some chosen criteria are not part of your qualification.")
+    locked = {s.unit_id for s in current_sign_offs(session, [enrolment.id])}
+    if any(c.unit_id in locked for c in found):
+        raise EvidenceError("Some chosen criteria are in a unit already signed off.")
     return found
 
 
 def create_item(session: Session, enrolment: Enrolment, learner: User, details: ItemDetails,
                 upload_ids: Iterable[int], criterion_ids: Iterable[int], declared: bool,
-                today: dt.date | None = None) -> EvidenceItem:
+                today: dt.date | None = None, resubmission_of: EvidenceItem | None = None
+                ) -> EvidenceItem:
     if not declared:
         raise EvidenceError("Confirm that this evidence is your own work.")
     _check_details(details, today or dt.date.today())
@@ -160,10 +167,13 @@ def create_item(session: Session, enrolment: Enrolment, learner: User, details: 
         EvidenceFile.enrolment_id == enrolment.id, EvidenceFile.uploader_id == learner.id)))
     if len(uploads) != len(upload_ids):
         raise EvidenceError("Some files were not uploaded, or expired: add them again.")
-    criteria = criteria_of_version(session, enrolment.version_id, criterion_ids)
+    criteria = claimable_criteria(session, enrolment, criterion_ids)
+    if resubmission_of is not None and resubmission_of.enrolment_id != enrolment.id:
+        raise EvidenceError("That is not one of your evidence items.")
 
     now = utcnow()
     item = EvidenceItem(enrolment=enrolment, declared_at=now, created_at=now, updated_at=now,
+                        resubmission_of_id=resubmission_of.id if resubmission_of else None,
                         **_cleaned(details))
     item.files.extend(uploads)
     item.claims.extend(CriterionClaim(criterion_id=c.id) for c in criteria)
@@ -198,7 +208,7 @@ def change_claims(session: Session, item: EvidenceItem, actor: User,
     """Replace the criteria an unjudged item claims (the view has checked the permission)."""
     if item.is_judged:
         raise EvidenceError("An assessor has judged this evidence: its claims can no longer change.")
-    criteria = criteria_of_version(session, item.enrolment.version_id, criterion_ids)
+    criteria = claimable_criteria(session, item.enrolment, criterion_ids)
     before = sorted(c.criterion_id for c in item.claims)
     wanted = {c.id for c in criteria}
     item.claims = [c for c in item.claims if c.criterion_id in wanted] + [

@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from portfolio.accounts.models import Enrolment
+from portfolio.assessment.services import decisions_on_item
 from portfolio.core.forms import EmptyForm
 from portfolio.core.permissions import (
     can_add_evidence,
@@ -98,6 +99,7 @@ def _commit_or_forget(uploads) -> None:
 def new(enrolment_id: int):
     enrolment = _enrolment(enrolment_id, can_add_evidence)
     form = EvidenceForm()
+    resubmission_of = _resubmitted_item(enrolment, form)
     if form.validate_on_submit():
         received = []
         try:
@@ -110,7 +112,7 @@ def new(enrolment_id: int):
             item = services.create_item(
                 db.session, enrolment, current_user, _details(form),
                 [*form.uploads.data, *(u.id for u in received)], form.criteria.data,
-                declared=form.declaration.data)
+                declared=form.declaration.data, resubmission_of=resubmission_of)
         except (services.EvidenceError, UploadRejected) as error:
             db.session.rollback()
             services.forget_uploads(object_store(), received)
@@ -129,7 +131,24 @@ def new(enrolment_id: int):
             "error")
     return render_template("evidence/new.html", form=form, enrolment=enrolment,
                            units=services.criteria_tree(db.session, enrolment.version_id),
-                           chosen=set(form.criteria.data or []))
+                           chosen=set(form.criteria.data or []), resubmission_of=resubmission_of)
+
+
+def _resubmitted_item(enrolment: Enrolment, form: EvidenceForm) -> EvidenceItem | None:
+    """The judged item a resubmission answers; on first display its not-yet-met criteria are
+    claimed again and its title offered."""
+    item_id = request.args.get("resubmit", type=int)
+    if item_id is None:
+        return None
+    item = db.session.get(EvidenceItem, item_id)
+    if item is None or item.enrolment_id != enrolment.id:
+        abort(404)
+    if request.method == "GET":
+        decisions = decisions_on_item(db.session, item)
+        form.criteria.data = sorted(cid for cid, found in decisions.items()
+                                    if found[-1].outcome == "not_yet_met")
+        form.title.data = f"Resubmission: {item.title}"[:200]
+    return item
 
 
 def _details(form: EvidenceForm) -> services.ItemDetails:
@@ -144,7 +163,9 @@ def _details(form: EvidenceForm) -> services.ItemDetails:
 @blueprint.get("/evidence/<int:item_id>")
 def show(item_id: int):
     item = _item(item_id)
+    decisions = decisions_on_item(db.session, item)
     return render_template("evidence/show.html", item=item, form=EmptyForm(),
+                           decisions={cid: found[-1] for cid, found in decisions.items()},
                            can_change=can_change_evidence(current_user, item))
 
 

@@ -1,0 +1,1 @@
+"""Assessment: decisions on criteria, unit sign-off, progress and the caseload."""

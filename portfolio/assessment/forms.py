@@ -1,0 +1,32 @@
+"""Forms for prior achievement, unlocking and filtering the audit trail."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portfolio.core.forms import choices
+
+
+class PriorAchievementForm(FlaskForm):
+    method = SelectField("How the unit was achieved", choices=choices([
+        ("rpl", "Recognition of prior learning"), ("credit_transfer", "Credit transfer")]))
+    details = TextAreaField(
+        "Supporting evidence or certificate details (awarding body, certificate number, date)",
+        validators=[DataRequired(), Length(max=5000)])
+    item_id = IntegerField("Supporting evidence item number (optional)", validators=[Optional()])
+
+
+class UnlockForm(FlaskForm):
+    reason = TextAreaField("Reason for unlocking", validators=[DataRequired(), Length(max=2000)])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    user_id = SelectField("By", coerce=int, validators=[Optional()])
+    learner_id = SelectField("Learner", coerce=int, validators=[Optional()])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])

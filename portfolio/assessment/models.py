@@ -1,0 +1,157 @@
+"""Assessment records: criterion decisions, unit declarations, sign-offs and unlocks.
+
+Every record here is append-only. A decision is never edited: a newer one supersedes it, and the
+database itself keeps the chain linear (at most one first decision per criterion, and each
+decision superseded at most once), so two assessors deciding at the same moment cannot both win.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portfolio.accounts.models import User
+from portfolio.catalogue.models import Criterion, Unit
+from portfolio.core.db import Base, UTCDateTime, utcnow
+
+OUTCOMES = {"met": "Met", "not_yet_met": "Not yet met"}
+SIGN_OFF_METHODS = {
+    "assessment": "Assessed",
+    "rpl": "Recognition of prior learning",
+    "credit_transfer": "Credit transfer",
+}
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (
+        # One chain per criterion of an enrolment: a single first decision...
+        sa.Index("uq_decisions_first_per_criterion", "enrolment_id", "criterion_id", unique=True,
+                 sqlite_where=sa.text("supersedes_id IS NULL"),
+                 postgresql_where=sa.text("supersedes_id IS NULL")),
+        sa.Index("ix_decisions_enrolment_id_item_id", "enrolment_id", "item_id"),
+        sa.CheckConstraint("outcome IN ('met', 'not_yet_met')", name="known_outcome"),
+    )
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose portfolio.
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"))
+    #: The criterion decided.
+    criterion_id: Mapped[int] = mapped_column(sa.ForeignKey("criteria.id"))
+    #: The criterion's unit, repeated for per-unit queries.
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: The evidence item judged.
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence_items.id"))
+    #: The assessor.
+    assessor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: When.
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: ``met`` or ``not_yet_met``.
+    outcome: Mapped[str] = mapped_column(sa.String(20))
+    #: Feedback the learner can act on (required when not yet met).
+    feedback: Mapped[str] = mapped_column(sa.Text, default="")
+    #: SHA-256 of every file of the item at the time of judging.
+    file_hashes: Mapped[list[str]] = mapped_column(sa.JSON)
+    #: The decision this one replaces; each decision is replaced at most once.
+    supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"), unique=True)
+    #: Why the earlier decision was replaced.
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    assessor: Mapped[User] = relationship()
+    criterion: Mapped[Criterion] = relationship()
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOMES[self.outcome]
+
+    def __repr__(self) -> str:
+        return f"<Decision {self.id} {self.outcome} criterion={self.criterion_id}>"
+
+
+class UnitDeclaration(Base):
+    """A learner's declaration that a unit's work is their own (qualifications that ask for it)."""
+
+    __tablename__ = "unit_declarations"
+    __table_args__ = (sa.Index("ix_unit_declarations_enrolment_id_unit_id", "enrolment_id",
+                               "unit_id"),)
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose portfolio.
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"))
+    #: The unit declared.
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
+    #: The learner.
+    learner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: When.
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<UnitDeclaration unit={self.unit_id} enrolment={self.enrolment_id}>"
+
+
+class UnitSignOff(Base):
+    """A unit achieved: signed off by the assessor after assessment, RPL or credit transfer."""
+
+    __tablename__ = "unit_sign_offs"
+    __table_args__ = (
+        sa.Index("ix_unit_sign_offs_enrolment_id_unit_id", "enrolment_id", "unit_id"),
+        sa.CheckConstraint("method IN ('assessment', 'rpl', 'credit_transfer')",
+                           name="known_method"),
+    )
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose portfolio.
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"))
+    #: The unit.
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
+    #: ``assessment``, ``rpl`` or ``credit_transfer``.
+    method: Mapped[str] = mapped_column(sa.String(20))
+    #: The assessor who signed (and, with a declaration, countersigned).
+    assessor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: When.
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The learner's declaration countersigned, where the qualification needs one.
+    declaration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit_declarations.id"))
+    #: RPL evidence or the credit-transfer certificate (awarding body, number, date).
+    details: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Supporting evidence item for RPL, when there is one.
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence_items.id"))
+
+    assessor: Mapped[User] = relationship()
+    unlock: Mapped[UnitUnlock | None] = relationship(back_populates="sign_off")
+    unit: Mapped[Unit] = relationship()
+
+    @property
+    def method_label(self) -> str:
+        return SIGN_OFF_METHODS[self.method]
+
+    def __repr__(self) -> str:
+        return f"<UnitSignOff unit={self.unit_id} enrolment={self.enrolment_id} {self.method}>"
+
+
+class UnitUnlock(Base):
+    """A centre admin reopening a signed-off unit, with the reason."""
+
+    __tablename__ = "unit_unlocks"
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The sign-off withdrawn; each is unlocked at most once.
+    sign_off_id: Mapped[int] = mapped_column(sa.ForeignKey("unit_sign_offs.id"), unique=True)
+    #: The centre admin.
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: Why.
+    reason: Mapped[str] = mapped_column(sa.Text)
+    #: When.
+    unlocked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sign_off: Mapped[UnitSignOff] = relationship(back_populates="unlock")
+    admin: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UnitUnlock sign_off={self.sign_off_id}>"
