@@ -173,6 +173,14 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
     return enrolment
 
 
+def lock_enrolment(session: Session, enrolment: Enrolment) -> None:
+    """Serialise changes to one learner's record: concurrent transactions touching the same
+    enrolment (two sign-offs, a withdrawal and a judgement) take turns, and each sees what the
+    other committed. Call before reading the state a change depends on. (SQLite has no row locks;
+    it serialises all writers.)"""
+    session.execute(sa.select(Enrolment.id).where(Enrolment.id == enrolment.id).with_for_update())
+
+
 def centre_staff(session: Session, centre_id: int, role: str) -> list[User]:
     return list(session.scalars(
         sa.select(User).where(User.centre_id == centre_id, getattr(User, f"is_{role}"),

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from portfolio.accounts.models import Enrolment, User
+from portfolio.accounts.services import lock_enrolment
 from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
 from portfolio.catalogue.models import Criterion, LearningOutcome, QualificationVersion, Unit
 from portfolio.catalogue.rules import Evaluation, Plan, Structure, UnitRef, evaluate, plan
@@ -155,6 +156,7 @@ def current_sign_offs(session: Session, enrolment_ids: Sequence[int]) -> list[Un
     return list(session.scalars(
         sa.select(UnitSignOff).outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
         .where(UnitSignOff.enrolment_id.in_(enrolment_ids), UnitUnlock.id.is_(None))
+        .options(joinedload(UnitSignOff.assessor))
         .order_by(UnitSignOff.id)))
 
 
@@ -175,7 +177,11 @@ class UnitProgress:
     unit: UnitNode
     criteria: dict[int, CriterionState]
     sign_off: UnitSignOff | None
-    declared: bool
+    declaration: UnitDeclaration | None
+
+    @property
+    def declared(self) -> bool:
+        return self.declaration is not None
 
     @property
     def met(self) -> int:
@@ -239,7 +245,7 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     if not ids:
         return {}
     decisions: dict[int, dict[int, Decision]] = defaultdict(dict)
-    for decision in session.scalars(_current_decisions(ids)):
+    for decision in session.scalars(_current_decisions(ids).options(joinedload(Decision.assessor))):
         decisions[decision.enrolment_id][decision.criterion_id] = decision
     claims: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for enrolment_id, criterion_id, count in session.execute(
@@ -257,11 +263,22 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     sign_offs: dict[int, dict[int, UnitSignOff]] = defaultdict(dict)
     for sign_off in current_sign_offs(session, ids):
         sign_offs[sign_off.enrolment_id][sign_off.unit_id] = sign_off
-    declared: dict[int, set[int]] = defaultdict(set)
-    for enrolment_id, unit_id in session.execute(
-            sa.select(UnitDeclaration.enrolment_id, UnitDeclaration.unit_id)
-            .where(UnitDeclaration.enrolment_id.in_(ids))):
-        declared[enrolment_id].add(unit_id)
+    last_unlock: dict[tuple[int, int], dt.datetime] = {}
+    for enrolment_id, unit_id, when in session.execute(
+            sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id, UnitUnlock.unlocked_at)
+            .join(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
+            .where(UnitSignOff.enrolment_id.in_(ids))):
+        key = (enrolment_id, unit_id)
+        last_unlock[key] = max(when, last_unlock.get(key, when))
+    # A declaration covers the work signed off after it: one made before an unlock does not
+    # count for the next sign-off.
+    declared: dict[int, dict[int, UnitDeclaration]] = defaultdict(dict)
+    for declaration in session.scalars(
+            sa.select(UnitDeclaration).where(UnitDeclaration.enrolment_id.in_(ids))
+            .order_by(UnitDeclaration.id)):
+        unlocked = last_unlock.get((declaration.enrolment_id, declaration.unit_id))
+        if unlocked is None or declaration.declared_at > unlocked:
+            declared[declaration.enrolment_id][declaration.unit_id] = declaration
 
     result = {}
     for enrolment in enrolments:
@@ -277,7 +294,7 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
                 state.status = _status(state)
                 states[criterion.id] = state
             units.append(UnitProgress(node, states, sign_offs[enrolment.id].get(node.id),
-                                      node.id in declared[enrolment.id]))
+                                      declared[enrolment.id].get(node.id)))
         achieved = [u.unit.number for u in units if u.is_achieved]
         open_criteria = {u.unit.number: u.total - u.met for u in units}
         result[enrolment.id] = Progress(
@@ -387,13 +404,16 @@ def record_decisions(session: Session, item: EvidenceItem, assessor: User,
     check and the commit (the caller turns the ``IntegrityError`` into the same message).
     """
     enrolment = item.enrolment
+    lock_enrolment(session, enrolment)
+    session.refresh(item)
     tree = version_tree(session, enrolment.version_id)
     locked = {s.unit_id for s in current_sign_offs(session, [enrolment.id])}
     if item.is_withdrawn:
         raise AssessmentError("This evidence was withdrawn by the learner.")
 
     claimed = {c.criterion_id for c in item.claims}
-    for criterion_id in set(map_criteria) - claimed:
+    before = sorted(claimed)
+    for criterion_id in sorted(set(map_criteria) - claimed):
         unit = tree.unit_of_criterion.get(criterion_id)
         if unit is None:
             raise AssessmentError("Some criteria are not part of this learner's qualification.")
@@ -403,6 +423,10 @@ def record_decisions(session: Session, item: EvidenceItem, assessor: User,
         item.claims.append(CriterionClaim(criterion_id=criterion_id, added_by_id=assessor.id))
         claimed.add(criterion_id)
     session.flush()
+    if len(claimed) != len(before):
+        audit.record(session, "evidence.claims_changed", actor=assessor,
+                     centre_id=enrolment.centre_id, learner_id=enrolment.learner_id, obj=item,
+                     data={"before": before, "after": sorted(claimed), "mapped_by": "assessor"})
 
     judgements = list(judgements)
     current = {d.criterion_id: d for d in session.scalars(
@@ -477,6 +501,7 @@ def _refuse_if_signed_off(session: Session, enrolment: Enrolment, unit: UnitNode
 
 def declare_unit(session: Session, enrolment: Enrolment, unit_id: int, learner: User
                  ) -> UnitDeclaration:
+    lock_enrolment(session, enrolment)
     tree = version_tree(session, enrolment.version_id)
     unit = _unit(tree, unit_id)
     _refuse_if_signed_off(session, enrolment, unit)
@@ -493,6 +518,7 @@ def sign_off_unit(session: Session, enrolment: Enrolment, unit_id: int, assessor
                   ) -> UnitSignOff:
     """Sign off a unit whose every criterion is met (countersigning the learner's declaration
     where the qualification asks for one)."""
+    lock_enrolment(session, enrolment)
     progress = progress_for(session, [enrolment])[enrolment.id]
     unit = _unit(progress.tree, unit_id)
     unit_progress = next(u for u in progress.units if u.unit.id == unit.id)
@@ -503,13 +529,10 @@ def sign_off_unit(session: Session, enrolment: Enrolment, unit_id: int, assessor
                               f"criteria not yet met.")
     declaration_id = None
     if progress.tree.unit_declarations:
-        declaration_id = session.scalar(
-            sa.select(UnitDeclaration.id).where(UnitDeclaration.enrolment_id == enrolment.id,
-                                                UnitDeclaration.unit_id == unit.id)
-            .order_by(UnitDeclaration.id.desc()).limit(1))
-        if declaration_id is None:
+        if unit_progress.declaration is None:
             raise AssessmentError(f"The learner has not yet declared that the work for unit "
                                   f"{unit.number} is their own.")
+        declaration_id = unit_progress.declaration.id
     return _add_sign_off(session, enrolment, unit, assessor, "assessment",
                          declaration_id=declaration_id)
 
@@ -518,6 +541,7 @@ def record_prior_achievement(session: Session, enrolment: Enrolment, unit_id: in
                              assessor: User, method: str, details: str,
                              item_id: int | None = None) -> UnitSignOff:
     """A unit achieved by RPL or credit transfer, with its evidence or certificate details."""
+    lock_enrolment(session, enrolment)
     tree = version_tree(session, enrolment.version_id)
     unit = _unit(tree, unit_id)
     if method not in ("rpl", "credit_transfer"):
@@ -525,6 +549,13 @@ def record_prior_achievement(session: Session, enrolment: Enrolment, unit_id: in
     if not details.strip():
         raise AssessmentError("Record the supporting evidence or the certificate details.")
     _refuse_if_signed_off(session, enrolment, unit)
+    if item_id is not None:
+        item = session.get(EvidenceItem, item_id)
+        if item is None or item.enrolment_id != enrolment.id or item.is_withdrawn:
+            raise AssessmentError("The supporting evidence must be a live item of this "
+                                  "learner's portfolio.")
+        # Relied on by an assessment decision now: it may no longer be changed or withdrawn.
+        item.judged_at = item.judged_at or utcnow()
     return _add_sign_off(session, enrolment, unit, assessor, method, details=details.strip(),
                          item_id=item_id)
 
@@ -544,12 +575,14 @@ def _add_sign_off(session, enrolment, unit, assessor, method, **fields) -> UnitS
 def unlock_unit(session: Session, sign_off: UnitSignOff, admin: User, reason: str) -> UnitUnlock:
     if not reason.strip():
         raise AssessmentError("Give the reason for unlocking the unit.")
+    enrolment = session.get(Enrolment, sign_off.enrolment_id)
+    lock_enrolment(session, enrolment)
+    session.refresh(sign_off)
     if sign_off.unlock is not None:
         raise AssessmentError("This unit is already unlocked.")
-    unlock = UnitUnlock(sign_off_id=sign_off.id, admin_id=admin.id, reason=reason.strip())
+    unlock = UnitUnlock(sign_off=sign_off, admin_id=admin.id, reason=reason.strip())
     session.add(unlock)
     session.flush()
-    enrolment = session.get(Enrolment, sign_off.enrolment_id)
     audit.record(session, "unit.unlocked", actor=admin, centre_id=enrolment.centre_id,
                  learner_id=enrolment.learner_id, obj=unlock,
                  data={"sign_off_id": sign_off.id, "unit_id": sign_off.unit_id,

@@ -174,9 +174,14 @@ def sign_off(enrolment_id: int, unit_id: int):
 def _commit_unit_action(enrolment, action, message):
     try:
         action()
+        db.session.flush()
     except services.AssessmentError as error:
         db.session.rollback()
         flash(str(error), "error")
+    except IntegrityError:
+        db.session.rollback()
+        flash("Someone else changed this unit at the same moment: check its state below.",
+              "error")
     else:
         db.session.commit()
         flash(message, "info")
@@ -191,16 +196,9 @@ def prior_achievement(enrolment_id: int, unit_id: int):
     unit = tree.units_by_id.get(unit_id) or abort(404)
     form = PriorAchievementForm()
     if form.validate_on_submit():
-        item_id = form.item_id.data
-        if item_id is not None:
-            item = db.session.get(EvidenceItem, item_id)
-            if item is None or item.enrolment_id != enrolment.id:
-                flash("That evidence item is not in this learner's portfolio.", "error")
-                return render_template("assessment/prior.html", form=form, unit=unit,
-                                       enrolment=enrolment)
         return _commit_unit_action(enrolment, lambda: services.record_prior_achievement(
             db.session, enrolment, unit.id, current_user, form.method.data, form.details.data,
-            item_id), f"Unit {unit.number} recorded as achieved.")
+            form.item_id.data), f"Unit {unit.number} recorded as achieved.")
     return render_template("assessment/prior.html", form=form, unit=unit, enrolment=enrolment)
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload, subqueryload
 
 from portfolio.accounts.models import Enrolment, User
+from portfolio.accounts.services import lock_enrolment
 from portfolio.catalogue.models import Criterion, LearningOutcome, Unit
 from portfolio.core import audit
 from portfolio.core.db import utcnow
@@ -206,6 +207,8 @@ def _cleaned(details: ItemDetails) -> dict:
 def change_claims(session: Session, item: EvidenceItem, actor: User,
                   criterion_ids: Iterable[int]) -> None:
     """Replace the criteria an unjudged item claims (the view has checked the permission)."""
+    lock_enrolment(session, item.enrolment)
+    session.refresh(item)
     if item.is_judged:
         raise EvidenceError("An assessor has judged this evidence: its claims can no longer change.")
     criteria = claimable_criteria(session, item.enrolment, criterion_ids)
@@ -222,6 +225,8 @@ def change_claims(session: Session, item: EvidenceItem, actor: User,
 
 def withdraw(session: Session, item: EvidenceItem, actor: User) -> None:
     """Hide an item. Nothing is deleted: its files and history stay for the audit trail."""
+    lock_enrolment(session, item.enrolment)
+    session.refresh(item)
     if item.is_judged:
         raise EvidenceError("An assessor has judged this evidence: it cannot be withdrawn.")
     item.withdrawn_at = utcnow()

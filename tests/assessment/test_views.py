@@ -1,0 +1,478 @@
+"""Assessment pages through the test client: judging, conflicts, feedback and resubmission,
+progress, the tracking grid, criterion histories, units, the caseload and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio.assessment import services
+from portfolio.assessment import views as assessment_views
+from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
+from portfolio.core.audit import AuditEvent
+from portfolio.evidence.models import CriterionClaim, EvidenceItem
+from tests.assessment.helpers import (
+    FEEDBACK,
+    add_item,
+    count,
+    criteria_of,
+    decide,
+    flashes,
+    meet_unit,
+    progress,
+    status,
+    text,
+    unit_node,
+)
+from tests.evidence.helpers import PDF, upload
+from tests.factories import csrf_token, log_in, make_enrolment, make_user
+
+
+def token(client) -> str:
+    return csrf_token(client, "/catalogue/")
+
+
+def judge_form(client, decisions: dict[int, str], current_ids: dict[int, int | None] | None = None,
+               **extra) -> dict:
+    data = {"csrf_token": token(client)}
+    for criterion_id, outcome in decisions.items():
+        data[f"outcome-{criterion_id}"] = outcome
+        seen = (current_ids or {}).get(criterion_id)
+        data[f"current-{criterion_id}"] = "" if seen is None else str(seen)
+    data.update(extra)
+    return data
+
+
+@pytest.fixture()
+def item(session, people):
+    """An item of learner1 claiming the first three criteria of unit 301."""
+    created = add_item(session, people.enrolment1, criteria_of(session, people.enrolment1, "301", 3),
+                       title="Complaint call log", files=2)
+    session.commit()
+    return created
+
+
+def test_the_judge_page_shows_each_claimed_criterion(login, people, session, item):
+    client = login(people.assessor1)
+    page = text(client.get(f"/evidence/{item.id}/judge"))
+    claimed = [c.criterion_id for c in item.claims]
+    for claim in item.claims:
+        assert f'name="outcome-{claim.criterion_id}"' in page
+        assert f'name="current-{claim.criterion_id}" value=""' in page
+        assert html.escape(claim.criterion.text, quote=False) in page
+    assert set(map(int, re.findall(r'name="outcome-(\d+)" value="met"', page))) == set(claimed)
+    # Every other criterion of the qualification can be mapped, none of the claimed ones.
+    mappable = set(map(int, re.findall(r'name="map" value="(\d+)"', page)))
+    assert not mappable & set(claimed)
+    assert criteria_of(session, people.enrolment1, "301")[3] in mappable
+    assert len(mappable) == 184 - 3
+    for stored in item.files:
+        assert stored.sha256[:16] in page
+
+
+def test_posting_decisions_records_them(login, people, session, item):
+    client = login(people.assessor1)
+    met, not_met, undecided = (c.criterion_id for c in item.claims)
+    mapped = criteria_of(session, people.enrolment1, "302", 1)[0]
+    response = client.post(f"/evidence/{item.id}/judge", data=judge_form(
+        client, {met: "met", not_met: "not_yet_met", undecided: ""},
+        **{f"feedback-{not_met}": FEEDBACK, "map": [str(mapped)]}))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/evidence/{item.id}/judge")
+    page = text(client.get(response.headers["Location"]))
+    assert "Decisions recorded." in flashes(page)
+
+    decisions = {d.criterion_id: d for d in session.scalars(sa.select(Decision))}
+    assert set(decisions) == {met, not_met}
+    assert decisions[met].outcome == "met"
+    assert decisions[not_met].feedback == FEEDBACK
+    assert decisions[met].file_hashes == [f.sha256 for f in item.files]
+    assert decisions[met].assessor_id == people.assessor1.id
+    assert status(session, people.enrolment1, undecided) == "claimed"
+    claim = session.scalar(sa.select(CriterionClaim).where(CriterionClaim.item_id == item.id,
+                                                           CriterionClaim.criterion_id == mapped))
+    assert claim.added_by_id == people.assessor1.id
+    # The page now carries the current decision for the next judgement.
+    assert f'name="current-{met}" value="{decisions[met].id}"' in page
+    assert "On this item: Met by Assessor1" in page
+    assert count(session, AuditEvent, AuditEvent.action == "decision.recorded") == 2
+
+
+def test_not_yet_met_without_feedback_is_refused_on_the_page(login, people, session, item):
+    client = login(people.assessor1)
+    met, not_met, _ = (c.criterion_id for c in item.claims)
+    response = client.post(f"/evidence/{item.id}/judge",
+                           data=judge_form(client, {met: "met", not_met: "not_yet_met"}))
+    assert response.status_code == 200
+    assert flashes(text(response)) == [
+        "Give the learner feedback they can act on for unit 301 criterion 1.2."]
+    assert count(session, Decision) == 0
+
+
+def test_a_stale_current_decision_gives_the_conflict_message(login, people, session, item):
+    client = login(people.assessor1)
+    first, second, _ = (c.criterion_id for c in item.claims)
+    page = text(client.get(f"/evidence/{item.id}/judge"))  # drawn with no decision on `first`
+    assert f'name="current-{first}" value=""' in page
+    decide(session, item, people.assessor1, [first], "not_yet_met")  # another tab, meanwhile
+    session.commit()
+    decisions, events = count(session, Decision), count(session, AuditEvent)
+    mapped = criteria_of(session, people.enrolment1, "302", 1)[0]
+
+    response = client.post(f"/evidence/{item.id}/judge", data=judge_form(
+        client, {second: "met", first: "met"}, map=[str(mapped)]))
+
+    assert response.status_code == 200
+    assert flashes(text(response)) == [
+        "unit 301 criterion 1.1 was decided by someone else since you opened this page. "
+        "Nothing was saved: reload to see their decision."]
+    assert (count(session, Decision), count(session, AuditEvent)) == (decisions, events)
+    assert status(session, people.enrolment1, second) == "claimed"
+    assert status(session, people.enrolment1, first) == "not_yet_met"
+    assert count(session, CriterionClaim, CriterionClaim.criterion_id == mapped) == 0
+
+
+def test_posting_the_same_page_twice_records_once(login, people, session, item):
+    client = login(people.assessor1)
+    criterion = item.claims[0].criterion_id
+    data = judge_form(client, {criterion: "met"})
+    assert client.post(f"/evidence/{item.id}/judge", data=data).status_code == 302
+    again = client.post(f"/evidence/{item.id}/judge", data=data)
+    assert again.status_code == 200
+    assert "was decided by someone else" in flashes(text(again))[-1]
+    assert count(session, Decision) == 1
+
+
+def test_a_race_lost_in_the_database_gives_the_conflict_message(login, people, session, item,
+                                                                monkeypatch):
+    """The unique indexes catch what the check cannot see (a decision committed between the
+    check and the insert); the check is blinded here to force that path."""
+    client = login(people.assessor1)
+    criterion = item.claims[0].criterion_id
+    decide(session, item, people.assessor1, [criterion], "not_yet_met")
+    session.commit()
+    original = services._current_decisions
+    monkeypatch.setattr(services, "_current_decisions",
+                        lambda ids: original(ids).where(sa.false()))
+
+    response = client.post(f"/evidence/{item.id}/judge",
+                           data=judge_form(client, {criterion: "met"}))
+
+    assert response.status_code == 200
+    assert assessment_views.CONFLICT in flashes(text(response))
+    assert count(session, Decision) == 1
+    assert count(session, AuditEvent, AuditEvent.action == "decision.recorded") == 1
+
+
+def test_the_learner_sees_feedback_and_resubmits_the_criteria_not_yet_met(
+        login, people, session, item):
+    met, not_met, also_not_met = (c.criterion_id for c in item.claims)
+    decide(session, item, people.assessor1, [met])
+    decide(session, item, people.assessor1, [not_met, also_not_met], "not_yet_met",
+           feedback="Your notes do not show the customer's consent.")
+    session.commit()
+
+    client = login(people.learner1)
+    page = text(client.get(f"/evidence/{item.id}"))
+    assert "Your notes do not show the customer&#39;s consent." in page
+    assert page.count("Not yet met") == 2 and "<strong>Met</strong>" in page
+    assert "Judge this evidence" not in page
+    link = f"/enrolments/{people.enrolment1.id}/evidence/new?resubmit={item.id}"
+    assert f'href="{link}"' in page
+
+    form = text(client.get(link))
+    checked = set(map(int, re.findall(r'name="criteria" value="(\d+)" checked', form)))
+    assert checked == {not_met, also_not_met}
+    assert "Resubmission: Complaint call log" in form
+
+    uploaded = upload(client, people.enrolment1, PDF, "consent.pdf").get_json()["id"]
+    response = client.post(link, data={
+        "title": "Resubmission: Complaint call log", "description": "With the consent form",
+        "evidence_date": "2026-10-02", "method": "product", "setting": "workplace",
+        "declaration": "y", "uploads": [uploaded], "criteria": sorted(checked),
+        "csrf_token": token(client)})
+    assert response.status_code == 302, text(response)
+    again = session.scalar(sa.select(EvidenceItem).order_by(EvidenceItem.id.desc()))
+    assert again.resubmission_of_id == item.id
+    assert {status(session, people.enrolment1, c) for c in checked} == {"claimed"}
+    assert status(session, people.enrolment1, met) == "met"
+
+    # Back in the assessor's queue.
+    client = login(people.assessor1)
+    caseload = text(client.get("/caseload"))
+    assert f'href="/evidence/{again.id}/judge">1 item(s)</a>' in caseload
+    assert "Judge this evidence" in text(client.get(f"/evidence/{again.id}"))
+
+
+def test_an_item_with_everything_met_offers_no_resubmission(login, people, session, item):
+    decide(session, item, people.assessor1, [c.criterion_id for c in item.claims])
+    session.commit()
+    page = text(login(people.learner1).get(f"/evidence/{item.id}"))
+    assert page.count("<strong>Met</strong>") == 3
+    assert "resubmit=" not in page
+
+
+def test_the_progress_page_shows_credits_and_whats_left(login, people, session):
+    enrolment = people.enrolment1
+    meet_unit(session, enrolment, "301", people.assessor1)
+    services.sign_off_unit(session, enrolment, unit_node(session, enrolment, "301").id,
+                           people.assessor1)
+    meet_unit(session, enrolment, "302", people.assessor1)
+    session.commit()
+    expected = progress(session, enrolment)
+
+    page = text(login(people.learner1).get(f"/enrolments/{enrolment.id}/progress"))
+    assert "Not yet achieved: <strong>2</strong> of 16 credits count" in page
+    assert f"{11 + 11} of 184 criteria met (12%)" in page
+    assert "What's left" in page
+    assert (f"units {', '.join(expected.plan.units)} ({expected.plan.additional_credits} credits, "
+            f"{expected.plan.open_criteria} criteria still to meet)") in page
+    assert "302" in expected.plan.units and "301" not in expected.plan.units
+    for shortfall in expected.evaluation.shortfalls:
+        assert html.escape(shortfall.message) in page
+    assert "Assessed" in page and "by Assessor1" in page
+    assert "Ready for sign-off" in page
+    assert "Sign off unit 302" not in page  # the learner sees no assessor buttons
+    assessor_page = text(login(people.assessor1).get(f"/enrolments/{enrolment.id}/progress"))
+    assert "Sign off unit 302" in assessor_page
+
+
+def test_the_grid_has_a_cell_per_criterion_of_a_47_unit_diploma(login, people, session):
+    learner = make_user(session, people.centre, "zoe@north.test", "learner")
+    enrolment = make_enrolment(session, learner, people.assessor1, people.iqa1, "600/9662/7")
+    session.commit()
+    page = text(login(people.assessor1).get(f"/enrolments/{enrolment.id}/grid"))
+    assert page.count('<a class="cell ') == 736
+    assert page.count('<section class="grid-unit') == 47
+    assert page.count('<a class="cell status-not_started"') == 736
+
+
+def test_the_grid_shows_each_criterions_status(login, people, session, item):
+    enrolment = people.enrolment1
+    met, not_met, claimed = (c.criterion_id for c in item.claims)
+    decide(session, item, people.assessor1, [met])
+    decide(session, item, people.assessor1, [not_met], "not_yet_met")
+    services.record_prior_achievement(session, enrolment, unit_node(session, enrolment, "303").id,
+                                      people.assessor1, "credit_transfer", "Certificate 77")
+    session.commit()
+    page = text(login(people.learner1).get(f"/enrolments/{enrolment.id}/grid"))
+    cells = {int(cid): state for state, cid in re.findall(
+        rf'class="cell status-(\w+)" href="/enrolments/{enrolment.id}/criteria/(\d+)"', page)}
+    assert len(cells) == 184
+    assert (cells[met], cells[not_met], cells[claimed]) == ("met", "not_yet_met", "claimed")
+    assert {cells[c] for c in criteria_of(session, enrolment, "303")} == {"met"}
+    assert {cells[c] for c in criteria_of(session, enrolment, "302")} == {"not_started"}
+
+
+def test_the_criterion_page_lists_its_history_and_the_items_claiming_it(
+        login, people, session, item):
+    enrolment = people.enrolment1
+    criterion = item.claims[0].criterion_id
+    [first] = decide(session, item, people.assessor1, [criterion], "not_yet_met",
+                     feedback="Missing the customer's name.")
+    again = add_item(session, enrolment, [criterion], title="Second call log",
+                     resubmission_of=item)
+    [second] = decide(session, again, people.assessor1, [criterion])
+    session.commit()
+
+    page = text(login(people.iqa1).get(f"/enrolments/{enrolment.id}/criteria/{criterion}"))
+    assert "status: <strong>Met</strong>" in page
+    assert "Complaint call log" in page and "Second call log" in page
+    assert page.index('class="outcome-met"') < page.index('class="outcome-not_yet_met"')
+    assert "Missing the customer&#39;s name." in page
+    assert f"Replaced decision #{first.id}: Judged further evidence: Second call log" in page
+    assert f"on evidence #{second.item_id}" in page and f"on evidence #{first.item_id}" in page
+    assert again.files[0].sha256[:12] in page
+    assert "judge</a>" not in page  # the IQA may look, not judge
+
+    foreign = criteria_of(session, people.enrolment2, "01", 1)[0]
+    client = login(people.admin)
+    assert client.get(f"/enrolments/{enrolment.id}/criteria/{foreign}").status_code == 404
+    untouched = criteria_of(session, enrolment, "309", 1)[0]
+    page = text(client.get(f"/enrolments/{enrolment.id}/criteria/{untouched}"))
+    assert "No decision yet." in page and "None yet." in page
+
+
+def test_a_ncfe_unit_is_declared_then_countersigned_through_the_pages(login, people, session):
+    enrolment = people.enrolment2
+    unit = unit_node(session, enrolment, "01")
+    meet_unit(session, enrolment, "01", people.assessor2)
+    session.commit()
+    url = f"/enrolments/{enrolment.id}/progress"
+
+    client = login(people.assessor2)
+    page = text(client.get(url))
+    assert "(learner declaration needed)" in page and "Sign off unit 01" not in page
+    response = client.post(f"/enrolments/{enrolment.id}/units/{unit.id}/sign-off",
+                           data={"csrf_token": token(client)})
+    assert response.status_code == 302
+    assert flashes(text(client.get(url))) == [
+        "The learner has not yet declared that the work for unit 01 is their own."]
+    assert count(session, UnitSignOff) == 0
+
+    client = login(people.learner2)
+    assert "Declare my own work" in text(client.get(url))
+    response = client.post(f"/enrolments/{enrolment.id}/units/{unit.id}/declare",
+                           data={"csrf_token": token(client)})
+    assert response.status_code == 302
+    declaration = session.scalar(sa.select(UnitDeclaration))
+    assert (declaration.unit_id, declaration.learner_id) == (unit.id, people.learner2.id)
+
+    client = login(people.assessor2)
+    assert "Sign off unit 01" in text(client.get(url))
+    client.post(f"/enrolments/{enrolment.id}/units/{unit.id}/sign-off",
+                data={"csrf_token": token(client)})
+    signed = session.scalar(sa.select(UnitSignOff))
+    assert signed.declaration_id == declaration.id
+    page = text(client.get(url))
+    assert "Unit signed off." in flashes(page)
+    assert "Assessed" in page and "by Assessor2" in page
+
+
+def test_prior_achievement_and_unlocking_through_the_pages(login, people, session):
+    enrolment = people.enrolment1
+    unit = unit_node(session, enrolment, "304")
+    theirs = add_item(session, people.enrolment2, criteria_of(session, people.enrolment2, "01", 1))
+    mine = add_item(session, enrolment, criteria_of(session, enrolment, "304", 1))
+    session.commit()
+    url = f"/enrolments/{enrolment.id}/units/{unit.id}/prior"
+
+    client = login(people.assessor1)
+    assert "Unit 304 achieved by RPL or credit transfer" in text(client.get(url))
+    page = text(client.post(url, data={"csrf_token": token(client), "method": "rpl",
+                                       "details": "Old certificate", "item_id": theirs.id},
+                            follow_redirects=True))
+    assert "must be a live item of this learner&#39;s portfolio." in page
+    page = text(client.post(url, data={"csrf_token": token(client), "method": "rpl",
+                                       "details": ""}))
+    assert count(session, UnitSignOff) == 0
+    response = client.post(url, data={"csrf_token": token(client), "method": "rpl",
+                                      "details": "Pearson certificate 2291", "item_id": mine.id})
+    assert response.status_code == 302
+    signed = session.scalar(sa.select(UnitSignOff))
+    assert (signed.method, signed.item_id, signed.details) == ("rpl", mine.id,
+                                                               "Pearson certificate 2291")
+    assert "Unit 304 recorded as achieved." in flashes(text(client.get(
+        f"/enrolments/{enrolment.id}/progress")))
+
+    unlock = f"/enrolments/{enrolment.id}/sign-offs/{signed.id}/unlock"
+    client = login(people.admin)
+    assert f'href="{unlock}"' in text(client.get(f"/enrolments/{enrolment.id}/progress"))
+    assert "Unlock unit 304" in text(client.get(unlock))
+    assert client.post(unlock, data={"csrf_token": token(client), "reason": ""}).status_code == 200
+    assert count(session, UnitUnlock) == 0
+    response = client.post(unlock, data={"csrf_token": token(client),
+                                         "reason": "Certificate could not be verified"})
+    assert response.status_code == 302
+    assert session.scalar(sa.select(UnitUnlock)).reason == "Certificate could not be verified"
+    page = text(client.get(f"/enrolments/{enrolment.id}/progress"))
+    assert "Unit 304 unlocked." in flashes(page)
+    assert "<strong>0</strong> of 16 credits" in page
+
+
+def _caseload_ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<td><a href="/enrolments/(\d+)/progress">', page)]
+
+
+def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login, people, session):
+    mine = people.enrolment1
+    zoe = make_enrolment(session, make_user(session, people.centre, "zoe@north.test", "learner"),
+                         people.assessor1, people.iqa1, "600/9662/7")
+    ended = make_enrolment(session, make_user(session, people.centre, "yann@north.test",
+                                              "learner"), people.assessor1, people.iqa1)
+    ended.ended_at = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    # learner1: a unit signed off, another ready, evidence awaiting judgement.
+    meet_unit(session, mine, "301", people.assessor1)
+    services.sign_off_unit(session, mine, unit_node(session, mine, "301").id, people.assessor1)
+    meet_unit(session, mine, "302", people.assessor1)
+    waiting = add_item(session, mine, criteria_of(session, mine, "303", 2))
+    session.commit()
+
+    client = login(people.assessor1)
+    page = text(client.get("/caseload"))
+    assert sorted(_caseload_ids(page)) == sorted([mine.id, zoe.id])
+    assert "Learner2" not in page and "Yann" not in page
+    assert f'href="/evidence/{waiting.id}/judge">1 item(s)</a>' in page
+    assert "2 / 16" in page
+
+    learner1_first = [mine.id, zoe.id]
+    titles = sorted([(mine.version.title, mine.id), (zoe.version.title, zoe.id)])
+    expected = {
+        "awaiting": learner1_first,
+        "learner": learner1_first,
+        "qualification": [i for _, i in titles],
+        "percent": learner1_first[::-1],
+        "credits": learner1_first[::-1],
+        "ready": learner1_first,
+        "activity": learner1_first[::-1],
+    }
+    assert set(expected) == set(assessment_views.CASELOAD_SORTS)
+    for key, order in expected.items():
+        response = client.get(f"/caseload?sort={key}")
+        assert response.status_code == 200, key
+        assert _caseload_ids(text(response)) == order, key
+        assert _caseload_ids(text(client.get(f"/caseload?sort={key}&desc=1"))) == order[::-1], key
+    assert _caseload_ids(text(client.get("/caseload?sort=nonsense"))) == expected["awaiting"]
+
+    # Another assessor sees only their own learners; an assessor with none sees an empty list.
+    assert _caseload_ids(text(login(people.assessor2).get("/caseload"))) == [people.enrolment2.id]
+    assert _caseload_ids(text(login(people.iqa2).get("/caseload"))) == []
+
+
+_AUDIT_ROW = re.compile(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>")
+
+
+def audit_rows(client, query="") -> list[tuple[str, str, str, str]]:
+    response = client.get(f"/admin/audit{query}")
+    assert response.status_code == 200
+    return [tuple(html.unescape(c) for c in row) for row in _AUDIT_ROW.findall(text(response))]
+
+
+def test_the_audit_trail_filters_by_user_learner_and_date(login, people, session, client):
+    mine = add_item(session, people.enrolment1, criteria_of(session, people.enrolment1, "301", 2))
+    decide(session, mine, people.assessor1, [c.criterion_id for c in mine.claims])
+    add_item(session, people.enrolment2, criteria_of(session, people.enrolment2, "01", 1))
+    add_item(session, people.other_enrolment, criteria_of(session, people.other_enrolment, "301", 1))
+    session.add(AuditEvent(at=dt.datetime(2025, 1, 15, 9, 30, tzinfo=dt.UTC),
+                           action="enrolment.created", actor_id=people.admin.id,
+                           centre_id=people.centre.id, learner_id=people.learner2.id,
+                           object_type="enrolment", object_id=people.enrolment2.id))
+    session.commit()
+    assert log_in(client, people.learner1, password="not the password").status_code == 401
+
+    client = login(people.admin)
+    rows = audit_rows(client)
+    actions = sorted(r[2].split()[0] for r in rows)
+    assert actions == sorted(["evidence.created", "evidence.created", "decision.recorded",
+                              "decision.recorded", "enrolment.created", "login.failed"])
+    assert not any(r[1] == "Learner" or r[3] == "Learner" for r in rows)  # South's learner
+
+    by_assessor = audit_rows(client, f"?user_id={people.assessor1.id}")
+    assert len(by_assessor) == 2
+    assert {(r[1], r[2].split()[0], r[3]) for r in by_assessor} == {
+        ("Assessor1", "decision.recorded", "Learner1")}
+
+    of_learner2 = audit_rows(client, f"?learner_id={people.learner2.id}")
+    assert sorted(r[2].split()[0] for r in of_learner2) == ["enrolment.created",
+                                                            "evidence.created"]
+    assert {r[3] for r in of_learner2} == {"Learner2"}
+
+    january = audit_rows(client, "?since=2025-01-15&until=2025-01-15")
+    assert [(r[0], r[1], r[2]) for r in january] == [
+        ("2025-01-15 09:30:00", "Admin", f"enrolment.created enrolment #{people.enrolment2.id}")]
+    assert audit_rows(client, "?until=2025-01-14") == []
+    assert len(audit_rows(client, "?since=2025-01-16")) == len(rows) - 1
+    assert audit_rows(client, f"?learner_id={people.learner2.id}&since=2025-01-16")[0][2] \
+        .startswith("evidence.created")
+
+    # Another centre's people cannot be used to reach their events.
+    assert audit_rows(client, f"?user_id={people.other_learner.id}") == []
+    assert audit_rows(client, f"?learner_id={people.other_learner.id}") == []
+
+    south = audit_rows(login(people.other_admin))
+    assert [(r[1], r[2].split()[0], r[3]) for r in south] == [
+        ("Learner", "evidence.created", "Learner")]
