@@ -32,6 +32,7 @@ class Decision(Base):
                  sqlite_where=sa.text("supersedes_id IS NULL"),
                  postgresql_where=sa.text("supersedes_id IS NULL")),
         sa.Index("ix_decisions_enrolment_id_item_id", "enrolment_id", "item_id"),
+        sa.Index("ix_decisions_enrolment_id_decided_at", "enrolment_id", "decided_at"),
         sa.CheckConstraint("outcome IN ('met', 'not_yet_met')", name="known_outcome"),
     )
 

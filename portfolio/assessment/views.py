@@ -37,15 +37,16 @@ def _enrolment(enrolment_id: int, predicate=can_view_enrolment) -> Enrolment:
     return require(predicate, db.session.get(Enrolment, enrolment_id))
 
 
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 CASELOAD_SORTS = {
-    "learner": lambda row: row["enrolment"].learner.name.lower(),
-    "qualification": lambda row: row["enrolment"].version.title,
-    "percent": lambda row: row["progress"].percent_met,
-    "credits": lambda row: row["progress"].evaluation.total_credits,
-    "awaiting": lambda row: (-len(row["awaiting"]),
-                             row["awaiting"][0].oldest if row["awaiting"] else dt.datetime.max.replace(tzinfo=dt.UTC)),
-    "ready": lambda row: -row["ready"],
-    "activity": lambda row: row["activity"] or dt.datetime.min.replace(tzinfo=dt.UTC),
+    "learner": lambda row: row.enrolment.learner.name.lower(),
+    "qualification": lambda row: row.enrolment.version.title,
+    "percent": lambda row: row.percent_met,
+    "credits": lambda row: row.credits,
+    # Most waiting first; among equals, the longest waiting.
+    "awaiting": lambda row: (-row.awaiting, row.oldest_awaiting or _NEVER),
+    "ready": lambda row: -row.units_ready,
+    "activity": lambda row: row.last_activity or _NEVER,
 }
 
 
@@ -56,13 +57,7 @@ def caseload():
         sa.select(Enrolment).where(Enrolment.assessor_id == current_user.id,
                                    Enrolment.ended_at.is_(None))
         .options(sa.orm.joinedload(Enrolment.learner), sa.orm.joinedload(Enrolment.version))))
-    ids = [e.id for e in enrolments]
-    progress = services.progress_for(db.session, enrolments)
-    awaiting = services.awaiting_decision(db.session, ids)
-    activity = services.last_activity(db.session, ids)
-    rows = [{"enrolment": e, "progress": progress[e.id], "awaiting": awaiting.get(e.id, []),
-             "ready": sum(1 for u in progress[e.id].units if u.ready_for_sign_off),
-             "activity": activity.get(e.id)} for e in enrolments]
+    rows = services.caseload(db.session, enrolments)
     sort = request.args.get("sort", "awaiting")
     rows.sort(key=CASELOAD_SORTS.get(sort, CASELOAD_SORTS["awaiting"]),
               reverse=request.args.get("desc") == "1")

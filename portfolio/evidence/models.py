@@ -33,6 +33,9 @@ class EvidenceItem(Base):
     __tablename__ = "evidence_items"
     __table_args__ = (
         sa.Index("ix_evidence_items_enrolment_id_created_at", "enrolment_id", "created_at"),
+        sa.Index("ix_evidence_items_enrolment_id_updated_at", "enrolment_id", "updated_at"),
+        sa.Index("ix_evidence_items_enrolment_id_awaiting", "enrolment_id",
+                 "awaiting_decision_since"),
     )
 
     #: Primary key.
@@ -67,6 +70,9 @@ class EvidenceItem(Base):
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: When an assessor first judged the item; from then on nobody may change or remove it.
     judged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Since when a claim of the item has had no decision on it: the assessor's queue. Kept by
+    #: the services that add claims or record decisions, so the caseload need not search them.
+    awaiting_decision_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: The judged item this one answers, when the learner resubmits after feedback.
     resubmission_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence_items.id"))
 

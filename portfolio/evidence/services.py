@@ -174,6 +174,7 @@ def create_item(session: Session, enrolment: Enrolment, learner: User, details: 
 
     now = utcnow()
     item = EvidenceItem(enrolment=enrolment, declared_at=now, created_at=now, updated_at=now,
+                        awaiting_decision_since=now,
                         resubmission_of_id=resubmission_of.id if resubmission_of else None,
                         **_cleaned(details))
     item.files.extend(uploads)

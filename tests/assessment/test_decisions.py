@@ -14,6 +14,7 @@ from portfolio.assessment.models import Decision
 from portfolio.assessment.services import AssessmentError, DecisionConflict, Judgement
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence import services as evidence
+from portfolio.evidence.models import EvidenceItem
 from tests.assessment.helpers import (
     FEEDBACK,
     add_item,
@@ -303,8 +304,8 @@ def test_statuses_follow_claims_decisions_and_resubmissions(session, people):
     again = add_item(session, enrolment, [b], resubmission_of=item)
     assert again.resubmission_of_id == item.id
     assert status(session, enrolment, b) == "claimed"
-    awaiting = services.awaiting_decision(session, [enrolment.id])[enrolment.id]
-    assert [w.item_id for w in awaiting] == [again.id]
+    [row] = services.caseload(session, [enrolment])
+    assert (row.awaiting, row.first_awaiting_item_id) == (1, again.id)
     # A pending claim does not hide a met decision.
     add_item(session, enrolment, [a])
     assert status(session, enrolment, a) == "met"
@@ -377,3 +378,39 @@ def test_mapping_further_criteria_is_audited(session, people):
     assert {(e.actor_id, e.learner_id) for e in events} == {(people.assessor1.id,
                                                             people.learner1.id)}
     assert any(str(mapped) in json.dumps(e.data) for e in events)
+
+
+def _queue(session, enrolment):
+    """The items awaiting a decision, as the caseload's stored queue has them and as the claims
+    and decisions define them."""
+    stored = set(session.scalars(sa.select(EvidenceItem.id).where(
+        EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.withdrawn_at.is_(None),
+        EvidenceItem.awaiting_decision_since.is_not(None))))
+    pending = services._pending_claims([enrolment.id]).subquery()
+    derived = set(session.scalars(sa.select(pending.c.item_id).distinct()))
+    return stored, derived
+
+
+def test_the_stored_queue_follows_claims_and_decisions(session, people):
+    enrolment = people.enrolment1
+    a, b, c = criteria_of(session, enrolment, "302", 3)
+    first = add_item(session, enrolment, [a, b])
+    second = add_item(session, enrolment, [c])
+    stored, derived = _queue(session, enrolment)
+    assert stored == derived == {first.id, second.id}
+
+    decide(session, first, people.assessor1, [a], "met")
+    assert _queue(session, enrolment) == ({first.id, second.id},) * 2
+    decide(session, first, people.assessor1, [b], "not_yet_met")
+    assert _queue(session, enrolment) == ({second.id},) * 2
+
+    # Mapping a further criterion puts a judged item back in the queue.
+    services.record_decisions(session, first, people.assessor1, [], map_criteria=[c])
+    assert _queue(session, enrolment) == ({first.id, second.id},) * 2
+    # ...waiting from now: the second item has waited longer.
+    [row] = services.caseload(session, [enrolment])
+    assert row.awaiting == 2 and row.first_awaiting_item_id == second.id
+
+    resubmitted = add_item(session, enrolment, [b], resubmission_of=first)
+    evidence.withdraw(session, second, people.learner1)
+    assert _queue(session, enrolment) == ({first.id, resubmitted.id},) * 2
