@@ -218,7 +218,12 @@ def withdraw(item_id: int):
     item = _item(item_id, can_change_evidence)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.withdraw(db.session, item, current_user)
+    try:
+        services.withdraw(db.session, item, current_user)
+    except services.EvidenceError as error:  # judged meanwhile
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("evidence.show", item_id=item.id))
     db.session.commit()
     flash(f"Withdrew “{item.title}”. It is hidden, not deleted.", "info")
     return redirect(url_for("evidence.index", enrolment_id=item.enrolment_id))
