@@ -113,18 +113,13 @@ def people(session):
 @pytest.fixture()
 def login(client):
     """``login(user)`` logs the test client in through the login form."""
-    from tests.factories import log_in
+    from tests.factories import csrf_token, log_in
 
     def login_as(user):
-        client.post("/logout", data={"csrf_token": _token(client)})
+        client.post("/logout", data={"csrf_token": csrf_token(client)})
         response = log_in(client, user)
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
-
-    def _token(c):
-        from tests.factories import csrf_token
-
-        return csrf_token(c)
 
     return login_as
 

@@ -21,8 +21,8 @@ from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
 from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
 from portfolio.catalogue.models import Criterion, LearningOutcome, QualificationVersion, Unit
-from portfolio.catalogue.rules import Evaluation, Plan, Structure, UnitRef, evaluate, plan
-from portfolio.catalogue.spec import rules_from_document
+from portfolio.catalogue.rules import Evaluation, Plan, Structure, evaluate, plan
+from portfolio.catalogue.spec import rules_from_document, structure_of
 from portfolio.core import audit
 from portfolio.core.db import UTCDateTime, utcnow
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
@@ -76,6 +76,10 @@ class UnitNode:
     def criteria(self) -> tuple[CriterionNode, ...]:
         return tuple(c for o in self.outcomes for c in o.criteria)
 
+    @property
+    def criteria_count(self) -> int:
+        return sum(len(o.criteria) for o in self.outcomes)
+
 
 @dataclass(frozen=True)
 class VersionTree:
@@ -122,8 +126,7 @@ def _build_tree(session: Session, version: QualificationVersion) -> VersionTree:
             OutcomeNode(number, text, tuple(criteria))
             for number, (text, criteria) in outcomes[u.id].items()))
         for u in units)
-    structure = Structure([UnitRef(n.number, n.level, n.credit, len(n.criteria)) for n in nodes],
-                          rules_from_document(version.rules))
+    structure = structure_of(nodes, rules_from_document(version.rules))
     return VersionTree(
         version_id=version.id, title=version.title, unit_declarations=version.unit_declarations,
         units=nodes, structure=structure,

@@ -125,7 +125,7 @@ def _achieved_option(function):
 def evaluate_command(qualification_number, achieved, as_json, number):
     """Is the qualification achieved with these units, and if not, what is missing?"""
     version, numbers = _version_and_units(qualification_number, number, achieved)
-    result = evaluate(version.structure(), numbers)
+    result = evaluate(services.spec_from_version(version).structure, numbers)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -144,7 +144,7 @@ def evaluate_command(qualification_number, achieved, as_json, number):
 def plan_command(qualification_number, achieved, as_json, number):
     """The least remaining work: fewest additional credits, then fewest criteria."""
     version, numbers = _version_and_units(qualification_number, number, achieved)
-    result = plan(version.structure(), numbers)
+    result = plan(services.spec_from_version(version).structure, numbers)
     if result is None:
         raise UsageProblem("no combination of units completes this qualification")
     if as_json:

@@ -13,8 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.catalogue.rules import Structure, UnitRef
-from portfolio.catalogue.spec import rules_from_document
 from portfolio.core.db import Base, UTCDateTime, utcnow
 
 
@@ -95,17 +93,6 @@ class QualificationVersion(Base):
 
     def is_open_for_registration(self, today: dt.date) -> bool:
         return self.operational_end is None or today <= self.operational_end
-
-    def structure(self, criteria_counts: dict[int, int] | None = None) -> Structure:
-        """The rules engine's view of this version.
-
-        ``criteria_counts`` maps unit id to its number of criteria; without it the units' criteria
-        are loaded.
-        """
-        counts = criteria_counts if criteria_counts is not None else {
-            u.id: u.criteria_count for u in self.units}
-        refs = [UnitRef(u.number, u.level, u.credit, counts.get(u.id, 0)) for u in self.units]
-        return Structure(refs, rules_from_document(self.rules))
 
     def __repr__(self) -> str:
         return f"<QualificationVersion {self.qualification_id} v{self.version}>"

@@ -16,7 +16,6 @@ from portfolio.catalogue.models import (
     QualificationVersion,
     Unit,
 )
-from portfolio.catalogue.rules import Structure, UnitRef
 from portfolio.catalogue.spec import (
     CriterionSpec,
     OutcomeSpec,
@@ -25,6 +24,7 @@ from portfolio.catalogue.spec import (
     read_spec_file,
     rules_document,
     rules_from_document,
+    structure_of,
 )
 from portfolio.core import audit
 
@@ -159,8 +159,7 @@ def spec_from_version(version: QualificationVersion) -> QualificationSpec:
                    "operational_end": version.operational_end,
                    "certification_end": version.certification_end},
         unit_declarations=version.unit_declarations, rules=rules, units=units,
-        structure=Structure([UnitRef(u.number, u.level, u.credit, u.criteria_count)
-                             for u in units], rules),
+        structure=structure_of(units, rules),
     )
 
 

@@ -267,12 +267,12 @@ def validate(document: Any) -> QualificationSpec:
     units, numbers = _read_units(check, top.get("units", []))
     rules = _read_rules(check, top.get("rules"), numbers)
 
+    structure = None
     if rules is not None and not check.problems:
-        _check_rules_make_sense(check, rules, units, credit_value)
+        structure = structure_of(units, rules)
+        _check_rules_make_sense(check, structure, credit_value)
     if check.problems:
         raise SpecError(check.problems)
-    structure = Structure(
-        [UnitRef(u.number, u.level, u.credit, u.criteria_count) for u in units], rules)
     return QualificationSpec(
         qualification_number=qn, awarding_organisation=awarding, title=title, level=level,
         size=size, credit_value=credit_value, glh_min=glh_min, glh_max=glh_max, tqt=tqt,
@@ -471,14 +471,20 @@ def _read_rules(check: _Checker, value, numbers: set[str]) -> Rules | None:
                  levels=tuple(levels), barred=tuple(barred))
 
 
-def _check_rules_make_sense(check, rules: Rules, units: list[UnitSpec], credit_value) -> None:
+def structure_of(units, rules: Rules) -> Structure:
+    """The rules engine's view of units (anything with number, level, credit and
+    criteria_count) under ``rules``."""
+    return Structure([UnitRef(u.number, u.level, u.credit, u.criteria_count) for u in units],
+                     rules)
+
+
+def _check_rules_make_sense(check, structure: Structure, credit_value) -> None:
     from portfolio.catalogue.rules import plan
 
+    rules = structure.rules
     if credit_value is not None and rules.min_credits != credit_value:
         check.fail("rules.min_credits",
                    f"{rules.min_credits} differs from the credit_value {credit_value}")
-    structure = Structure([UnitRef(u.number, u.level, u.credit, u.criteria_count)
-                           for u in units], rules)
     mandatory = structure.mandatory
     for a, b in rules.barred:
         if a in mandatory and b in mandatory:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload, subqueryload
 
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
+from portfolio.assessment.services import current_sign_offs
 from portfolio.catalogue.models import Criterion, LearningOutcome, Unit
 from portfolio.core import audit
 from portfolio.core.db import utcnow
@@ -137,7 +138,6 @@ def claimable_criteria(session: Session, enrolment: Enrolment, criterion_ids: It
                        ) -> list[Criterion]:
     """The criteria among ``criterion_ids``, refusing any outside the learner's qualification
     version or in a unit already signed off (locked)."""
-    from portfolio.assessment.services import current_sign_offs
 
     wanted = set(criterion_ids)
     if not wanted:

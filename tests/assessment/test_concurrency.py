@@ -121,6 +121,35 @@ def race(app, *contenders, meet="start", model=None):
     return results
 
 
+def post_at_once(app, email, url, data):
+    """Two logged-in clients of ``email`` POST ``data`` (plus their CSRF token) to ``url`` at the
+    same moment, each in its own thread; returns their responses (or the exceptions)."""
+    clients = []
+    for _ in range(2):
+        client = app.test_client()
+        assert log_in(client, email).status_code == 302
+        clients.append((client, csrf_token(client, "/catalogue/")))
+    barrier = threading.Barrier(2, timeout=TIMEOUT)
+    responses: list[object] = [None, None]
+
+    def post(index):
+        client, token = clients[index]
+        try:
+            barrier.wait()
+            responses[index] = client.post(url, data={**data, "csrf_token": token})
+        except BaseException as error:
+            barrier.abort()
+            responses[index] = error
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 2)
+        assert not thread.is_alive()
+    return responses
+
+
 def judging(ids, assessor_id, judgement):
     def contender(session):
         item = session.get(EvidenceItem, ids.item)
@@ -248,35 +277,12 @@ def test_the_loser_who_arrives_after_the_commit_gets_a_conflict(fresh):
 def test_the_same_assessor_posting_twice_at_once(fresh):
     """Two tabs (or a double click) posting the same judgement page through the views."""
     app = fresh.app
-    clients = []
-    for _ in range(2):
-        client = app.test_client()
-        assert log_in(client, fresh.assessor1_email).status_code == 302
-        clients.append((client, csrf_token(client, "/catalogue/")))
     criteria = fresh.criteria[:3]
-
-    barrier = threading.Barrier(2, timeout=TIMEOUT)
-    responses: list[object] = [None, None]
-
-    def post(index):
-        client, token = clients[index]
-        data = {"csrf_token": token}
-        for criterion in criteria:
-            data[f"outcome-{criterion}"] = "met"
-            data[f"current-{criterion}"] = ""
-        try:
-            barrier.wait()
-            responses[index] = client.post(f"/evidence/{fresh.item}/judge", data=data)
-        except BaseException as error:
-            barrier.abort()
-            responses[index] = error
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT * 2)
-        assert not thread.is_alive()
+    data = {}
+    for criterion in criteria:
+        data[f"outcome-{criterion}"] = "met"
+        data[f"current-{criterion}"] = ""
+    responses = post_at_once(app, fresh.assessor1_email, f"/evidence/{fresh.item}/judge", data)
 
     statuses = sorted(getattr(r, "status_code", r) for r in responses)
     assert statuses == [200, 302], responses
@@ -344,30 +350,7 @@ def test_two_admins_unlocking_at_once(fresh):
         db.session.commit()
         url = f"/enrolments/{fresh.enrolment}/sign-offs/{signed.id}/unlock"
         db.session.remove()
-    clients = []
-    for _ in range(2):
-        client = app.test_client()
-        assert log_in(client, fresh.admin_email).status_code == 302
-        clients.append((client, csrf_token(client, "/catalogue/")))
-
-    barrier = threading.Barrier(2, timeout=TIMEOUT)
-    responses: list[object] = [None, None]
-
-    def post(index):
-        client, token = clients[index]
-        try:
-            barrier.wait()
-            responses[index] = client.post(url, data={"csrf_token": token, "reason": "Recheck"})
-        except BaseException as error:
-            barrier.abort()
-            responses[index] = error
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT * 2)
-        assert not thread.is_alive()
+    responses = post_at_once(app, fresh.admin_email, url, {"reason": "Recheck"})
 
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitUnlock)) == 1
