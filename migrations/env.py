@@ -87,14 +87,38 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite: batch mode rebuilds a table by copying it, dropping the original and renaming
+        # the copy, which SQLite refuses while rows elsewhere refer to the original and foreign
+        # keys are enforced. SQLite's own procedure: enforcement off (possible only outside a
+        # transaction), change, check the keys before each revision commits, enforcement back on.
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            connection.connection.driver_connection.execute('PRAGMA foreign_keys = OFF')
+            conf_args = {**conf_args, 'on_version_apply': [
+                *conf_args.get('on_version_apply', ()), check_sqlite_foreign_keys]}
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                if connection.in_transaction():
+                    connection.rollback()
+                connection.connection.driver_connection.execute('PRAGMA foreign_keys = ON')
+
+
+def check_sqlite_foreign_keys(ctx, step, heads, run_args):
+    """Refuse (rolling the revision back) a revision that leaves a foreign key pointing
+    nowhere while SQLite was not enforcing them."""
+    broken = ctx.connection.exec_driver_sql('PRAGMA foreign_key_check').all()
+    if broken:
+        raise RuntimeError(f'{step} leaves rows whose foreign keys point nowhere '
+                           f'(table, rowid, parent, key): {broken[:10]}')
 
 
 if context.is_offline_mode():

@@ -14,14 +14,17 @@ def create_app(settings=None, **overrides):
     from flask import Flask, render_template
     from flask_wtf.csrf import CSRFError
 
+    # Imported for their effect: the audit trail receives every event; assessment answers the
+    # evidence feature's hooks.
     from portfolio.accounts.models import User
     from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
     from portfolio.catalogue.views import blueprint as catalogue_blueprint
     from portfolio.config import PROJECT_ROOT, Settings
-    from portfolio.core import permissions
+    from portfolio.core import audit  # noqa: F401
     from portfolio.core.db import configure_engine
+    from portfolio.core.logs import configure_logging
     from portfolio.core.security import init_security
     from portfolio.core.storage import ObjectStore, StorageConfig
     from portfolio.evidence.cli import storage_cli
@@ -29,6 +32,7 @@ def create_app(settings=None, **overrides):
     from portfolio.extensions import csrf, db, login_manager, migrate
 
     settings = settings or Settings.from_environ()
+    configure_logging()
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),
@@ -52,18 +56,16 @@ def create_app(settings=None, **overrides):
     public = urlsplit(storage_config.public_endpoint_url)
     app.config["STORAGE_PUBLIC_ORIGIN"] = f"{public.scheme}://{public.netloc}"
 
-    app.jinja_env.globals.update(
-        can_add_evidence=permissions.can_add_evidence,
-        can_change_evidence=permissions.can_change_evidence,
-        can_view_enrolment=permissions.can_view_enrolment,
-        can_assess=permissions.can_assess,
-    )
     app.register_blueprint(accounts_blueprint)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
     app.register_blueprint(assessment_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template("errors/400.html"), 400
 
     @app.errorhandler(404)
     def not_found(error):
@@ -76,6 +78,12 @@ def create_app(settings=None, **overrides):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_template("errors/csrf.html", reason=error.description), 400
+
+    @app.errorhandler(500)
+    def server_error(error):
+        # Flask has logged the exception; the page must not need the database that may have
+        # caused it.
+        return render_template("errors/500.html"), 500
 
     @app.teardown_request
     def rollback_on_error(exc):

@@ -28,7 +28,7 @@ def serve_command(host, port, demo):
 
     from portfolio.accounts.services import seed_demo_centre
     from portfolio.catalogue.services import qualification_versions
-    from portfolio.core.storage import EmbeddedStore
+    from portfolio.core.embedded_store import EmbeddedStore
     from portfolio.extensions import db
 
     # A plain SIGTERM would skip the ``finally`` below and leave the object store running.

@@ -1,41 +1,27 @@
 """Fixtures: one migrated database per test run with the built-in catalogue, one transaction per
-test (rolled back), the application, a test client and a CLI runner."""
+test (rolled back), the application, a test client and a CLI runner. Helpers live in
+``tests.helpers``; import them from there, never from this file."""
 
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
-from flask_migrate import upgrade
 
-from portfolio import create_app
 from portfolio.catalogue import services
-from portfolio.config import Settings
 from portfolio.extensions import db as _db
-from tests.databases import create_database, drop_database
-
-_store = {}
-
-
-def make_app(instance_path, database_url, store=None, **overrides):
-    store = store or _store.get("store")
-    storage = {}
-    if store is not None:
-        storage = dict(s3_endpoint_url=store.endpoint_url, s3_bucket=store.bucket,
-                       s3_access_key=store.access_key, s3_secret_key=store.secret_key)
-    settings = Settings(instance_path=instance_path, database_url=database_url,
-                        secret_key="test-secret-key", **storage, **overrides.pop("settings", {}))
-    return create_app(settings, TESTING=True, **overrides)
+from tests.helpers.app import make_app, migrate_with_catalogue, use_store
+from tests.helpers.databases import create_database, drop_database
+from tests.helpers.factories import make_people
+from tests.helpers.storage_server import start_test_store
+from tests.helpers.web import csrf_token, log_in
 
 
 @pytest.fixture(scope="session", autouse=True)
 def store(tmp_path_factory):
     """A real S3 server (SeaweedFS) for the whole run, on free loopback ports."""
-    from tests.storage_server import start_test_store
-
     embedded = start_test_store(tmp_path_factory.mktemp("objects"))
-    _store["store"] = embedded
+    use_store(embedded)
     yield embedded
-    _store.pop("store", None)
+    use_store(None)
     embedded.stop()
 
 
@@ -51,10 +37,7 @@ def database_url(tmp_path_factory, builtin_specs):
     url = create_database(directory)
     app = make_app(directory, url)
     with app.app_context():
-        upgrade()
-        for spec in builtin_specs.values():
-            services.import_spec(_db.session, spec)
-        _db.session.commit()
+        migrate_with_catalogue(builtin_specs.values())
         _db.engine.dispose()
     yield url
     drop_database(url)
@@ -105,16 +88,12 @@ def cli(app):
 
 @pytest.fixture()
 def people(session):
-    from tests.factories import make_people
-
     return make_people(session)
 
 
 @pytest.fixture()
 def login(client):
     """``login(user)`` logs the test client in through the login form."""
-    from tests.factories import csrf_token, log_in
-
     def login_as(user):
         client.post("/logout", data={"csrf_token": csrf_token(client)})
         response = log_in(client, user)
@@ -122,7 +101,3 @@ def login(client):
         return client
 
     return login_as
-
-
-def count_rows(session, model) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model))

@@ -10,18 +10,13 @@ from flask_migrate import downgrade, upgrade
 
 from portfolio.config import PROJECT_ROOT
 from portfolio.extensions import db
-from tests.conftest import make_app
-from tests.databases import create_database, drop_database
+from tests.helpers.app import app_on_new_database
 
 
 @pytest.fixture()
 def empty_database(tmp_path):
-    url = create_database(tmp_path)
-    app = make_app(tmp_path, url)
-    with app.app_context():
+    with app_on_new_database(tmp_path) as app, app.app_context():
         yield app
-        db.engine.dispose()
-    drop_database(url)
 
 
 def test_there_is_a_single_head():

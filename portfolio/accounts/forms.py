@@ -1,4 +1,4 @@
-"""Forms for logging in and for centre administration."""
+"""Forms for logging in and for centre administration, and the audit trail's filter."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portfolio.accounts.models import ROLE_LABELS
@@ -46,3 +46,13 @@ class EnrolmentForm(FlaskForm):
 
 class CatalogueImportForm(FlaskForm):
     file = FileField("Catalogue file (YAML or JSON)", validators=[FileRequired()])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    user_id = SelectField("By", coerce=int, validators=[Optional()])
+    learner_id = SelectField("Learner", coerce=int, validators=[Optional()])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])

@@ -36,15 +36,11 @@ class Centre(Base):
 
 
 class User(UserMixin, Base):
-    """A person in one centre. Learners hold only the learner role; staff may hold several
-    (a small centre's IQA often assesses other learners)."""
+    """A person in one centre, holding roles through :class:`RoleGrant` rows. Learners hold only
+    the learner role; staff may hold several (a small centre's IQA often assesses other learners).
+    That rule is kept by ``accounts.services.grant_role``, the one place grants are made."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "NOT (is_learner AND (is_assessor OR is_iqa OR is_centre_admin))",
-            name="learner_is_not_staff"),
-    )
 
     #: Primary key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,14 +52,6 @@ class User(UserMixin, Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     #: Argon2id hash of the password.
     password_hash: Mapped[str] = mapped_column(sa.String(200))
-    #: Holds the learner role.
-    is_learner: Mapped[bool] = mapped_column(default=False)
-    #: Holds the assessor role.
-    is_assessor: Mapped[bool] = mapped_column(default=False)
-    #: Holds the internal quality assurer role.
-    is_iqa: Mapped[bool] = mapped_column(default=False)
-    #: Holds the centre admin role.
-    is_centre_admin: Mapped[bool] = mapped_column(default=False)
     #: Deactivated users cannot log in; they are never deleted (their decisions stay attributed).
     is_enabled: Mapped[bool] = mapped_column(default=True)
     #: When the account was created.
@@ -72,14 +60,56 @@ class User(UserMixin, Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     centre: Mapped[Centre] = relationship()
+    #: Every grant the user has had, expired ones included. Loaded on first use (one query for
+    #: the current user); pages listing people's roles load them with ``selectinload``, so that
+    #: users loaded only for their names (decisions' assessors) cost nothing.
+    grants: Mapped[list[RoleGrant]] = relationship(
+        foreign_keys="RoleGrant.user_id", back_populates="user", order_by="RoleGrant.id")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_enabled
 
+    def holds(self, role: str, centre_id: int | None = None, *,
+              scope: tuple[str, int] | None = None, at: dt.datetime | None = None) -> bool:
+        """Whether the user holds ``role`` in ``centre_id`` (default: their own centre) at ``at``
+        (default: now). With no ``scope`` only unscoped grants count; with one, an unscoped grant
+        or a grant of exactly that scope, such as ``("learner", 12)``."""
+        centre_id = self.centre_id if centre_id is None else centre_id
+        at = at or utcnow()
+        return any(grant.role == role and grant.centre_id == centre_id and grant.is_active_at(at)
+                   and grant.covers(scope) for grant in self.grants)
+
+    @classmethod
+    def holding(cls, role: str, centre_id: int, at: dt.datetime | None = None) -> sa.ColumnElement:
+        """The SQL counterpart of :meth:`holds` for unscoped grants, to filter users by role:
+        ``sa.select(User).where(User.holding("assessor", centre_id))``."""
+        at = at or utcnow()
+        return sa.exists().where(
+            RoleGrant.user_id == cls.id, RoleGrant.role == role,
+            RoleGrant.centre_id == centre_id, RoleGrant.scope_type.is_(None),
+            sa.or_(RoleGrant.expires_at.is_(None), RoleGrant.expires_at > at))
+
+    @property
+    def is_learner(self) -> bool:
+        return self.holds("learner")
+
+    @property
+    def is_assessor(self) -> bool:
+        return self.holds("assessor")
+
+    @property
+    def is_iqa(self) -> bool:
+        return self.holds("iqa")
+
+    @property
+    def is_centre_admin(self) -> bool:
+        return self.holds("centre_admin")
+
     @property
     def roles(self) -> list[str]:
-        return [role for role in ROLE_LABELS if getattr(self, f"is_{role}")]
+        """The roles held, unscoped, in the user's own centre now."""
+        return [role for role in ROLE_LABELS if self.holds(role)]
 
     @property
     def role_labels(self) -> str:
@@ -87,6 +117,59 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class RoleGrant(Base):
+    """A role held by a user in one centre, optionally only over one object (an external quality
+    assurer sees chosen learners) and optionally until a time. Grants are made by
+    ``accounts.services.grant_role``; an expired grant stays as the record that it existed."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('learner', 'assessor', 'iqa', 'centre_admin')",
+                           name="known_role"),
+        sa.CheckConstraint("(scope_type IS NULL AND scope_id IS NULL)"
+                           " OR (scope_type IS NOT NULL AND scope_id IS NOT NULL)",
+                           name="scope_complete"),
+    )
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The user holding the role.
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: The centre in which the role is held.
+    centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"))
+    #: One of ``ROLE_LABELS``.
+    role: Mapped[str] = mapped_column(sa.String(20))
+    #: What the grant is limited to, such as ``learner`` or ``qualification``; none for the whole
+    #: centre.
+    scope_type: Mapped[str | None] = mapped_column(sa.String(20))
+    #: The id of the object the grant is limited to (set exactly when ``scope_type`` is).
+    scope_id: Mapped[int | None]
+    #: When the grant stops counting; none for never.
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When the grant was made.
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who made the grant; none for grants made by the system (the command line, migrations).
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], back_populates="grants")
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+    @property
+    def scope(self) -> tuple[str, int] | None:
+        return None if self.scope_type is None else (self.scope_type, self.scope_id)
+
+    def is_active_at(self, at: dt.datetime) -> bool:
+        return self.expires_at is None or self.expires_at > at
+
+    def covers(self, scope: tuple[str, int] | None) -> bool:
+        """An unscoped grant covers everything; a scoped one only exactly its own scope."""
+        return self.scope is None or self.scope == scope
+
+    def __repr__(self) -> str:
+        scope = f" {self.scope_type}={self.scope_id}" if self.scope_type else ""
+        return f"<RoleGrant {self.role} user={self.user_id} centre={self.centre_id}{scope}>"
 
 
 class LoginAttempt(Base):

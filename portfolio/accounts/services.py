@@ -4,6 +4,7 @@ the caller commits once."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -11,10 +12,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from portfolio.accounts.models import Centre, Enrolment, LoginAttempt, User
+from portfolio.accounts.events import enrolment_created, login_failed, user_created
+from portfolio.accounts.models import ROLE_LABELS, Centre, Enrolment, LoginAttempt, RoleGrant, User
 from portfolio.catalogue.models import QualificationVersion
-from portfolio.core import audit
 from portfolio.core.db import utcnow
+from portfolio.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths cost the same time.
@@ -26,8 +30,15 @@ MAX_FAILURES_PER_ADDRESS = 20
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A request refused with a message for the person who made it."""
+
+
+class LoginRefused(AccountError):
+    """Wrong credentials or too many failures. The attempt and its audit event are kept: they
+    count towards throttling."""
+
+    keeps_changes = True
 
 
 def hash_password(password: str) -> str:
@@ -72,14 +83,15 @@ def authenticate(session: Session, email: str, password: str, address: str) -> U
         user.last_login_at = utcnow()
         session.flush()
         return user
-    audit.record(session, "login.failed", actor=None,
-                 centre_id=user.centre_id if user else None,
-                 data={"email": email, "throttled": throttled}, address=address)
+    login_failed.emit(session, actor=None, centre_id=user.centre_id if user else None,
+                      address=address, email=email, throttled=throttled)
     session.flush()
     if throttled:
+        # Worth an operator's eye: someone is guessing this account's password or from there.
+        logger.warning("login throttled for %s from %s", email, address)
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        raise AccountError(f"Too many failed attempts. Try again in {minutes} minutes.")
-    raise AccountError("That email and password do not match an active account.")
+        raise LoginRefused(f"Too many failed attempts. Try again in {minutes} minutes.")
+    raise LoginRefused("That email and password do not match an active account.")
 
 
 @dataclass(frozen=True)
@@ -99,13 +111,45 @@ def create_user(session: Session, centre: Centre, new: NewUser, actor: User | No
     if session.scalar(sa.select(User.id).where(User.email == email)):
         raise AccountError(f"There is already an account for {email}.")
     user = User(centre_id=centre.id, email=email, name=new.name.strip(),
-                password_hash=hash_password(new.password),
-                **{f"is_{role}": True for role in new.roles})
+                password_hash=hash_password(new.password))
     session.add(user)
     session.flush()
-    audit.record(session, "user.created", actor=actor, centre_id=centre.id, obj=user,
-                 data={"email": email, "roles": list(new.roles)})
+    for role in dict.fromkeys(new.roles):
+        grant_role(session, user, role, granted_by=actor)
+    user_created.emit(session, actor=actor, centre_id=centre.id, subject=user, email=email,
+                      roles=list(new.roles))
     return user
+
+
+def grant_role(session: Session, user: User, role: str, centre_id: int | None = None, *,
+               scope: tuple[str, int] | None = None, expires_at: dt.datetime | None = None,
+               granted_by: User | None = None) -> RoleGrant:
+    """Give ``user`` a role in a centre (default: their own), optionally over one scope such as
+    ``("learner", 12)`` and until ``expires_at``.
+
+    The one place that keeps a learner from holding a staff role (and staff from becoming
+    learners), counting the user's unexpired grants in every centre and scope.
+    """
+    if role not in ROLE_LABELS:
+        raise AccountError(f"There is no role called {role!r}.")
+    centre_id = user.centre_id if centre_id is None else centre_id
+    now = utcnow()
+    active = [grant for grant in user.grants if grant.is_active_at(now)]
+    label = ROLE_LABELS[role].lower()
+    if role != "learner" and any(grant.role == "learner" for grant in active):
+        raise AccountError(f"{user.name} is a learner and cannot also hold a staff role.")
+    if role == "learner" and any(grant.role != "learner" for grant in active):
+        raise AccountError(f"{user.name} holds a staff role and cannot also be a learner.")
+    if any(grant.role == role and grant.centre_id == centre_id and grant.scope == scope
+           for grant in active):
+        over = f"for that {scope[0]}" if scope else "in that centre"
+        raise AccountError(f"{user.name} already holds the {label} role {over}.")
+    grant = RoleGrant(centre_id=centre_id, role=role, scope_type=scope[0] if scope else None,
+                      scope_id=scope[1] if scope else None, expires_at=expires_at,
+                      granted_at=now, granted_by_id=granted_by.id if granted_by else None)
+    user.grants.append(grant)
+    session.flush()
+    return grant
 
 
 @dataclass(frozen=True)
@@ -126,7 +170,7 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
 
     def member(user_id: int, role: str, label: str) -> User:
         user = session.get(User, user_id)
-        if user is None or user.centre_id != centre.id or not getattr(user, f"is_{role}"):
+        if user is None or user.centre_id != centre.id or not user.holds(role, centre.id):
             raise AccountError(f"Choose a {label} from this centre.")
         if not user.is_enabled:
             raise AccountError(f"{user.name} is deactivated.")
@@ -165,11 +209,10 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
         assessor_id=new.assessor_id, iqa_id=new.iqa_id)
     session.add(enrolment)
     session.flush()
-    audit.record(session, "enrolment.created", actor=actor, centre_id=centre.id,
-                 learner_id=learner.id, obj=enrolment,
-                 data={"qualification": version.qualification_number, "version": version.version,
-                       "registration_number": registration, "assessor_id": new.assessor_id,
-                       "iqa_id": new.iqa_id})
+    enrolment_created.emit(
+        session, actor=actor, centre_id=centre.id, learner_id=learner.id, subject=enrolment,
+        qualification=version.qualification_number, version=version.version,
+        registration_number=registration, assessor_id=new.assessor_id, iqa_id=new.iqa_id)
     return enrolment
 
 
@@ -182,15 +225,16 @@ def lock_enrolment(session: Session, enrolment: Enrolment) -> None:
 
 
 def centre_staff(session: Session, centre_id: int, role: str) -> list[User]:
+    """The enabled users of a centre who hold ``role`` there now (unscoped grants only)."""
     return list(session.scalars(
-        sa.select(User).where(User.centre_id == centre_id, getattr(User, f"is_{role}"),
+        sa.select(User).where(User.centre_id == centre_id, User.holding(role, centre_id),
                               User.is_enabled).order_by(User.name)))
 
 
 def enrolments_for(session: Session, user: User) -> list[Enrolment]:
     """The enrolments a user works with: their own, their caseload, or their centre's."""
     query = sa.select(Enrolment).where(Enrolment.centre_id == user.centre_id)
-    if not user.is_centre_admin:
+    if not user.holds("centre_admin"):
         query = query.where(sa.or_(Enrolment.learner_id == user.id,
                                    Enrolment.assessor_id == user.id,
                                    Enrolment.iqa_id == user.id))

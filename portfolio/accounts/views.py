@@ -1,22 +1,36 @@
-"""Logging in and out, the home page, and centre administration (users, enrolments, catalogue)."""
+"""Logging in and out, the home page, and centre administration (users, enrolments, the
+catalogue, the audit trail)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import selectinload
 
 from portfolio.accounts import services
-from portfolio.accounts.forms import CatalogueImportForm, EnrolmentForm, LoginForm, UserForm
+from portfolio.accounts.forms import (
+    AuditFilterForm,
+    CatalogueImportForm,
+    EnrolmentForm,
+    LoginForm,
+    UserForm,
+)
 from portfolio.accounts.models import Enrolment, User
+from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.catalogue import services as catalogue
 from portfolio.catalogue.spec import MAX_BYTES, SpecError, load_spec
+from portfolio.core.audit import AuditEvent
 from portfolio.core.forms import EmptyForm, choices
 from portfolio.core.permissions import roles_required
 from portfolio.core.security import client_address, safe_next_url
+from portfolio.core.web import committing
 from portfolio.extensions import db
 
 blueprint = Blueprint("accounts", __name__)
+blueprint.add_app_template_global(can_view_enrolment)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -25,14 +39,11 @@ def login():
         return redirect(url_for("accounts.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
+        with committing() as done:
             user = services.authenticate(db.session, form.email.data, form.password.data,
                                          client_address())
-        except services.AccountError as error:
-            db.session.commit()  # the failed attempt and its audit event must be kept
-            flash(str(error), "error")
+        if not done:
             return render_template("accounts/login.html", form=form), 401
-        db.session.commit()
         login_user(user)
         return redirect(safe_next_url(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
@@ -59,21 +70,17 @@ def home():
 def users():
     form = UserForm()
     if form.validate_on_submit():
-        try:
+        with committing() as done:
             user = services.create_user(
                 db.session, current_user.centre,
                 services.NewUser(form.email.data, form.name.data, form.password.data,
                                  tuple(form.roles.data)),
                 actor=current_user)
-        except services.AccountError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
+        if done:
             flash(f"Created {user.name} ({user.email}).", "info")
             return redirect(url_for("accounts.users"))
     people = db.session.scalars(sa.select(User).where(User.centre_id == current_user.centre_id)
-                                .order_by(User.name))
+                                .options(selectinload(User.grants)).order_by(User.name))
     return render_template("admin/users.html", form=form, people=list(people))
 
 
@@ -93,19 +100,14 @@ def enrolments():
         (v.id, f"{v.title} ({v.qualification_number}, v{v.version})")
         for v in catalogue.qualification_versions(db.session))
     if form.validate_on_submit():
-        try:
+        with committing("Enrolment created.") as done:
             services.enrol(db.session, current_user.centre, services.NewEnrolment(
                 learner_id=form.learner_id.data, version_id=form.version_id.data,
                 registration_number=form.registration_number.data,
                 start_date=form.start_date.data, planned_end_date=form.planned_end_date.data,
                 assessor_id=form.assessor_id.data, iqa_id=form.iqa_id.data),
                 actor=current_user)
-        except services.AccountError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Enrolment created.", "info")
+        if done:
             return redirect(url_for("accounts.enrolments"))
     listed = db.session.scalars(sa.select(Enrolment).where(Enrolment.centre_id == centre_id)
                                 .order_by(Enrolment.created_at))
@@ -118,14 +120,45 @@ def catalogue_import():
     form = CatalogueImportForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        data = form.file.data.stream.read(MAX_BYTES + 1)
         try:
-            result = catalogue.import_spec(db.session, load_spec(data), actor=current_user)
+            spec = load_spec(form.file.data.stream.read(MAX_BYTES + 1))
         except SpecError as error:
-            db.session.rollback()
             problems = error.problems
         else:
-            db.session.commit()
-            flash(result.summary, "info")
-            return redirect(url_for("accounts.catalogue_import"))
+            with committing() as done:
+                result = catalogue.import_spec(db.session, spec, actor=current_user)
+            if done:
+                flash(result.summary, "info")
+                return redirect(url_for("accounts.catalogue_import"))
     return render_template("admin/catalogue.html", form=form, problems=problems)
+
+
+AUDIT_PAGE = 200
+
+
+@blueprint.get("/admin/audit")
+@roles_required("centre_admin")
+def audit_trail():
+    centre_id = current_user.centre_id
+    people = list(db.session.scalars(sa.select(User).where(User.centre_id == centre_id)
+                                     .options(selectinload(User.grants)).order_by(User.name)))
+    form = AuditFilterForm(request.args)
+    form.user_id.choices = choices([(0, "Anyone"), *((u.id, u.name) for u in people)])
+    form.learner_id.choices = choices(
+        [(0, "Any learner"), *((u.id, u.name) for u in people if u.is_learner)])
+    form.validate()
+    query = sa.select(AuditEvent).where(AuditEvent.centre_id == centre_id)
+    if form.user_id.data:
+        query = query.where(AuditEvent.actor_id == form.user_id.data)
+    if form.learner_id.data:
+        query = query.where(AuditEvent.learner_id == form.learner_id.data)
+    if form.since.data:
+        query = query.where(AuditEvent.at >= dt.datetime.combine(
+            form.since.data, dt.time(), tzinfo=dt.UTC))
+    if form.until.data:
+        query = query.where(AuditEvent.at < dt.datetime.combine(
+            form.until.data + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
+    events = list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)))
+    names = {u.id: u.name for u in people}
+    return render_template("admin/audit.html", form=form, events=events, names=names,
+                           limit=AUDIT_PAGE)

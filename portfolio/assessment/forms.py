@@ -1,9 +1,9 @@
-"""Forms for prior achievement, unlocking and filtering the audit trail."""
+"""Forms for prior achievement and unlocking."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portfolio.core.forms import choices
@@ -20,13 +20,3 @@ class PriorAchievementForm(FlaskForm):
 
 class UnlockForm(FlaskForm):
     reason = TextAreaField("Reason for unlocking", validators=[DataRequired(), Length(max=2000)])
-
-
-class AuditFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form changes nothing
-
-    user_id = SelectField("By", coerce=int, validators=[Optional()])
-    learner_id = SelectField("Learner", coerce=int, validators=[Optional()])
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])

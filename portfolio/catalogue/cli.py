@@ -9,8 +9,10 @@ import click
 from flask.cli import with_appcontext
 
 from portfolio.catalogue import services
-from portfolio.catalogue.rules import evaluate, plan
+from portfolio.catalogue.planning import plan
+from portfolio.catalogue.rules import evaluate
 from portfolio.catalogue.spec import SpecError, read_spec_file
+from portfolio.catalogue.tree import version_tree
 from portfolio.extensions import db
 
 
@@ -124,10 +126,8 @@ def _achieved_option(function):
 @with_appcontext
 def evaluate_command(qualification_number, achieved, as_json, number):
     """Is the qualification achieved with these units, and if not, what is missing?"""
-    version, numbers = _version_and_units(qualification_number, number, achieved)
-    result = evaluate(services.spec_from_version(version).structure, numbers)
-    if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+    version, result = _engine_answer(evaluate, qualification_number, number, achieved, as_json)
+    if result is None:
         return
     state = "achieved" if result.achieved else "not yet achieved"
     click.echo(f"{version.qualification_number}: {state}, {result.total_credits} credits count")
@@ -143,12 +143,8 @@ def evaluate_command(qualification_number, achieved, as_json, number):
 @with_appcontext
 def plan_command(qualification_number, achieved, as_json, number):
     """The least remaining work: fewest additional credits, then fewest criteria."""
-    version, numbers = _version_and_units(qualification_number, number, achieved)
-    result = plan(services.spec_from_version(version).structure, numbers)
+    version, result = _engine_answer(plan, qualification_number, number, achieved, as_json)
     if result is None:
-        raise UsageProblem("no combination of units completes this qualification")
-    if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
         return
     if not result.units:
         click.echo(f"{version.qualification_number}: nothing left to do")
@@ -165,10 +161,18 @@ def _version(qualification_number: str, number: int | None):
     return version
 
 
-def _version_and_units(qualification_number, number, achieved):
+def _engine_answer(engine, qualification_number, number, achieved, as_json):
+    """The version and what ``engine`` (evaluate or plan) answers for the achieved units; the
+    answer is printed as JSON instead when asked, and None returned in its place."""
     version = _version(qualification_number, number)
     try:
         numbers = services.resolve_units(version, achieved.split(","))
     except services.UnitLookupError as error:
         raise UsageProblem(str(error)) from None
-    return version, numbers
+    result = engine(version_tree(db.session, version.id).structure, numbers)
+    if result is None:
+        raise UsageProblem("no combination of units completes this qualification")
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return version, None
+    return version, result

@@ -5,9 +5,12 @@ Two questions are answered for a qualification's :class:`Structure`:
 * :func:`evaluate` -- given the units a learner has achieved, is the qualification achieved, which
   units count (a barred pair or a group maximum can exclude one), how many credits count in total,
   per group and at each level rule, and what is still missing, in words a learner understands.
-* :func:`plan` -- the least remaining work that completes the qualification: fewest additional
-  credits, then fewest open assessment criteria. Solved exactly by dynamic programming over capped
-  rule counters, never greedily.
+* :func:`~portfolio.catalogue.planning.plan` -- the least remaining work that completes the
+  qualification: fewest additional credits, then fewest open assessment criteria. Solved exactly by
+  dynamic programming over capped rule counters, never greedily (see
+  :mod:`portfolio.catalogue.planning`).
+
+This module owns the rules' data types, the compiled :class:`Structure` and :func:`evaluate`.
 
 Semantics (also in docs/catalogue-format.md): a unit counts at most once, in the one group that lists
 it; of a barred pair only one unit may count; ``max_credits``/``max_units`` limit which units of a
@@ -17,8 +20,8 @@ group may count; a pool's minimum is counted beyond the minimums of the groups i
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -120,20 +123,6 @@ class Evaluation:
         }
 
 
-@dataclass(frozen=True)
-class Plan:
-    units: tuple[str, ...]
-    additional_credits: int
-    open_criteria: int
-
-    def as_dict(self) -> dict:
-        return {
-            "units": list(self.units),
-            "additional_credits": self.additional_credits,
-            "open_criteria": self.open_criteria,
-        }
-
-
 class Structure:
     """A qualification version's units and rules, pre-compiled for repeated evaluation."""
 
@@ -150,7 +139,6 @@ class Structure:
         for a, b in rules.barred:
             self.partners[a].add(b)
             self.partners[b].add(a)
-        self._trackers = _compile_trackers(self)
 
     def components(self, numbers: Iterable[str]) -> list[list[str]]:
         """Connected components of the barred graph restricted to ``numbers``, in unit order."""
@@ -179,6 +167,13 @@ class Structure:
 
 
 # --------------------------------------------------------------------------------------- evaluate
+
+
+def structure_of(units, rules: Rules) -> Structure:
+    """The rules engine's view of units (anything with number, level, credit and
+    criteria_count) under ``rules``."""
+    return Structure([UnitRef(u.number, u.level, u.credit, u.criteria_count) for u in units],
+                     rules)
 
 
 def evaluate(structure: Structure, achieved: Iterable[str]) -> Evaluation:
@@ -353,143 +348,3 @@ def _exclusion_reason(structure: Structure, number: str, counted: set[str]) -> s
 
 def _more_credits(n: int) -> str:
     return f"{n} more credit" if n == 1 else f"{n} more credits"
-
-
-# ------------------------------------------------------------------------------------------- plan
-
-
-@dataclass(frozen=True)
-class _Tracker:
-    """A counter of the plan's search state.
-
-    A *floor* counter (``limit is None``) is capped at ``need``: once it reaches the need, more makes
-    no difference, which keeps the state space small. A *ceiling* counter counts exactly up to its
-    ``limit`` and a state that passes the limit is infeasible.
-    """
-
-    contributions: dict[str, int] = field(compare=False, hash=False)
-    need: int
-    limit: int | None = None
-
-    def cap(self) -> int:
-        return self.limit if self.limit is not None else self.need
-
-
-def _compile_trackers(structure: Structure) -> list[_Tracker]:
-    rules, units = structure.rules, structure.units
-    groups = {g.id: g for g in rules.groups}
-    credit = {n: u.credit for n, u in units.items()}
-
-    def restrict(values: Mapping[str, int], numbers: Iterable[str]) -> dict[str, int]:
-        keep = set(numbers)
-        return {n: v for n, v in values.items() if n in keep}
-
-    trackers = [_Tracker(credit, rules.min_credits)]
-    for group in rules.groups:
-        members = group.units
-        if group.min_credits or group.max_credits is not None:
-            trackers.append(_Tracker(restrict(credit, members), group.min_credits or 0,
-                                     group.max_credits))
-        if group.min_units or group.max_units is not None:
-            trackers.append(_Tracker({n: 1 for n in members}, group.min_units or 0,
-                                     group.max_units))
-    for pool in rules.pools:
-        members = [n for g in pool.groups for n in groups[g].units]
-        need = pool.min_credits + sum(groups[g].min_credits or 0 for g in pool.groups)
-        trackers.append(_Tracker(restrict(credit, members), need))
-    for rule in rules.levels:
-        admitted = [n for n, u in units.items() if rule.admits(u.level)]
-        trackers.append(_Tracker(restrict(credit, admitted), rule.min_credits))
-    trackers = [t for t in trackers if t.cap() > 0]
-
-    # A floor counter is implied by another whose need is no smaller and whose contributions are no
-    # larger (e.g. "10 credits at level 2 or above" when every unit is at level 2 or above).
-    def implied(a: _Tracker, b: _Tracker) -> bool:
-        return (a.limit is None and b.limit is None and a.need <= b.need
-                and all(a.contributions.get(n, 0) >= b.contributions.get(n, 0) for n in units))
-
-    kept: list[_Tracker] = []
-    for i, tracker in enumerate(trackers):
-        if not any(j != i and implied(tracker, other) and (not implied(other, tracker) or j < i)
-                   for j, other in enumerate(trackers)):
-            kept.append(tracker)
-    return kept
-
-
-def plan(
-    structure: Structure,
-    achieved: Iterable[str],
-    open_criteria: Mapping[str, int] | None = None,
-) -> Plan | None:
-    """The least remaining work: the units to add, fewest credits first, then fewest criteria.
-
-    ``open_criteria`` gives, per unit, how many of its criteria are still to be met (by default all
-    of them). Returns ``None`` when no choice of units can satisfy the rules.
-    """
-    achieved = set(achieved) & set(structure.units)
-    open_criteria = open_criteria or {}
-    trackers = structure._trackers
-    caps = tuple(t.cap() for t in trackers)
-    ceilings = tuple(t.limit is not None for t in trackers)
-
-    items = []
-    for component in structure.components(structure.units):
-        options = []
-        for size in range(len(component) + 1):
-            for counted in itertools.combinations(component, size):
-                if not structure.independent(counted):
-                    continue
-                if not structure.mandatory.intersection(component) <= set(counted):
-                    continue
-                added = tuple(n for n in counted if n not in achieved)
-                cost = (
-                    sum(structure.units[n].credit for n in added),
-                    sum(open_criteria.get(n, structure.units[n].criteria) for n in added),
-                )
-                gains = tuple(sum(t.contributions.get(n, 0) for n in counted) for t in trackers)
-                options.append((cost, gains, added))
-        items.append(options)
-    # Forced choices first: they shrink the frontier before the optional units widen it.
-    items.sort(key=len)
-
-    start = tuple(0 for _ in trackers)
-    frontier: dict[tuple, tuple] = {start: ((0, 0), None)}
-    history = []
-    for options in items:
-        following: dict[tuple, tuple] = {}
-        for state, (cost, _) in frontier.items():
-            for option_cost, gains, added in options:
-                new_state = []
-                for value, gain, cap, ceiling in zip(state, gains, caps, ceilings, strict=True):
-                    value += gain
-                    if value > cap:
-                        if ceiling:
-                            break
-                        value = cap
-                    new_state.append(value)
-                else:
-                    key = tuple(new_state)
-                    new_cost = (cost[0] + option_cost[0], cost[1] + option_cost[1])
-                    known = following.get(key)
-                    if known is None or new_cost < known[0]:
-                        following[key] = (new_cost, (state, added))
-        history.append(following)
-        frontier = following
-
-    finals = [
-        (cost, state) for state, (cost, _) in frontier.items()
-        if all(value >= t.need for value, t in zip(state, trackers, strict=True))
-    ]
-    if not finals:
-        return None
-    cost, state = min(finals)
-    chosen: list[str] = []
-    for layer in reversed(history):
-        _, (previous, added) = layer[state]
-        chosen.extend(added)
-        state = previous
-    return Plan(
-        units=tuple(sorted(chosen, key=structure.order.__getitem__)),
-        additional_credits=cost[0],
-        open_criteria=cost[1],
-    )

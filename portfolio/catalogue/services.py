@@ -9,6 +9,7 @@ from importlib import resources
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from portfolio.catalogue.events import catalogue_imported
 from portfolio.catalogue.models import (
     Criterion,
     LearningOutcome,
@@ -16,6 +17,7 @@ from portfolio.catalogue.models import (
     QualificationVersion,
     Unit,
 )
+from portfolio.catalogue.rules import structure_of
 from portfolio.catalogue.spec import (
     CriterionSpec,
     OutcomeSpec,
@@ -24,12 +26,11 @@ from portfolio.catalogue.spec import (
     read_spec_file,
     rules_document,
     rules_from_document,
-    structure_of,
 )
-from portfolio.core import audit
+from portfolio.core.errors import DomainError
 
 
-class UnitLookupError(LookupError):
+class UnitLookupError(DomainError):
     """A unit given by number or URN that is unknown or ambiguous in a version."""
 
 
@@ -100,10 +101,10 @@ def import_spec(session: Session, spec: QualificationSpec, actor=None) -> Import
         version.units.append(unit)
     session.add(version)
     session.flush()
-    audit.record(session, "catalogue.imported", actor=actor, centre_id=None, obj=version,
-                 object_type="qualification_version",
-                 data={"qualification": spec.qualification_number, "version": number,
-                       "sha256": digest})
+    catalogue_imported.emit(session, actor=actor, centre_id=None, subject=version,
+                            object_type="qualification_version",
+                            qualification=spec.qualification_number, version=number,
+                            sha256=digest)
     return ImportResult(version, created=True)
 
 
@@ -138,7 +139,7 @@ def find_version(session: Session, qualification_number: str,
 
 
 def spec_from_version(version: QualificationVersion) -> QualificationSpec:
-    """The stored version as a :class:`QualificationSpec`, for export and the rules engine."""
+    """The stored version as a :class:`QualificationSpec`, to export it as a catalogue file."""
     units = tuple(
         UnitSpec(
             number=u.number, urn=u.urn, title=u.title, level=u.level, credit=u.credit, glh=u.glh,

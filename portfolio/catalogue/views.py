@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from portfolio.catalogue import services
-from portfolio.catalogue.spec import QN_PATTERN
+from portfolio.catalogue.spec import QN_PATTERN, rules_from_document
 from portfolio.extensions import db
 
 blueprint = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -47,7 +47,7 @@ def qualification(slug: str):
     version = _load_version(slug)
     units = {u.number: u for u in version.units}
     return render_template("catalogue/qualification.html", version=version, units=units,
-                           rules=services.rules_from_document(version.rules))
+                           rules=rules_from_document(version.rules))
 
 
 @blueprint.get("/<slug>/units/<number>")
@@ -56,7 +56,7 @@ def unit(slug: str, number: str):
     found = next((u for u in version.units if u.number == number), None)
     if found is None:
         abort(404)
-    rules = services.rules_from_document(version.rules)
+    rules = rules_from_document(version.rules)
     group = next((g for g in rules.groups if number in g.units), None)
     barred = [b if a == number else a for a, b in rules.barred if number in (a, b)]
     return render_template("catalogue/unit.html", version=version, unit=found, group=group,

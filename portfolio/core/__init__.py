@@ -1,1 +1,3 @@
-"""The framework layer: database base, security, permissions, audit. Imports no feature package."""
+"""The framework layer: database, transactions and the commit edge, events and hooks, errors,
+security and permissions, the audit trail, logging, object storage and the upload-validation
+path. Imports no feature package (see docs/architecture.md)."""

@@ -1,4 +1,4 @@
-"""The append-only audit trail, written by services in the same transaction as the change."""
+"""The append-only audit trail: every domain event, written in the same transaction as the change."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portfolio.core.db import Base, UTCDateTime, utcnow
+from portfolio.core.events import Occurrence, connect_every_event, describe
 
 
 class AuditEvent(Base):
@@ -38,28 +39,23 @@ class AuditEvent(Base):
     #: Client address, when the change came from a request.
     address: Mapped[str | None] = mapped_column(sa.String(64))
 
+    @property
+    def sentence(self) -> str:
+        """What happened, in words (the actor is shown beside it)."""
+        return describe(self.action, {"object_id": self.object_id, **self.data})
+
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.object_type}:{self.object_id}>"
 
 
-def record(session: Session, action: str, *, actor=None, centre_id: int | None = None,
-           learner_id: int | None = None, obj=None, object_type: str | None = None,
-           data: dict[str, Any] | None = None, address: str | None = None) -> AuditEvent:
-    """Add an audit event to the session; the caller's commit makes it and the change durable."""
-    if obj is not None:
-        object_type = object_type or obj.__tablename__.rstrip("s")
-    event = AuditEvent(
-        action=action,
-        actor_id=getattr(actor, "id", None),
-        centre_id=centre_id if centre_id is not None else getattr(actor, "centre_id", None),
-        learner_id=learner_id,
-        object_type=object_type,
-        object_id=getattr(obj, "id", None),
-        data=data or {},
-        address=address,
-    )
-    session.add(event)
-    return event
+@connect_every_event
+def record(session: Session, occurrence: Occurrence) -> None:
+    """Every domain event becomes an audit row in the sender's transaction: the change and its
+    record commit or roll back together."""
+    session.add(AuditEvent(
+        action=occurrence.name, actor_id=occurrence.actor_id, centre_id=occurrence.centre_id,
+        learner_id=occurrence.learner_id, object_type=occurrence.object_type,
+        object_id=occurrence.object_id, data=occurrence.data, address=occurrence.address))
 
 
 @sa.event.listens_for(Session, "before_flush")

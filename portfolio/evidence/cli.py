@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portfolio.core.db import utcnow
-from portfolio.evidence import services
+from portfolio.evidence import uploads
 from portfolio.extensions import db, object_store
 
 
@@ -44,8 +44,8 @@ def sweep_command(grace):
     if grace is None:
         grace = current_app.config["PORTFOLIO_SETTINGS"].sweep_grace_seconds
     cutoff = utcnow() - dt.timedelta(seconds=grace)
-    dropped = services.drop_unattached_uploads(db.session, cutoff)
+    dropped = uploads.drop_unattached_uploads(db.session, cutoff)
     db.session.commit()
-    swept = services.sweep_objects(db.session, object_store(), cutoff)
+    swept = uploads.sweep_objects(db.session, object_store(), cutoff)
     click.echo(f"Removed {dropped} unattached upload(s), {swept.orphaned_objects} orphaned "
                f"object(s) and {swept.aborted_multipart_uploads} stalled multipart upload(s).")

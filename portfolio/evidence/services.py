@@ -1,111 +1,32 @@
-"""Evidence operations: receiving uploads, creating items, changing claims, withdrawing, and
-sweeping orphaned objects. They flush; the caller commits once.
+"""Evidence operations: creating items, claiming criteria, the assessor mapping further
+criteria, withdrawing, and listing a portfolio. They flush; the caller commits once.
 
-Ordering keeps storage and database consistent without a distributed transaction: objects are
-written first under keys the server builds, then the row that names them. A failure before the
-commit leaves objects that no row names, which :func:`sweep` removes after a grace period; a row
-never exists without its objects. Uploads not yet attached to an item are rows with no item,
-also swept after the grace period.
+Features above this one refuse claims through :data:`portfolio.evidence.hooks.claim_checks`
+(a signed-off unit takes no more evidence) without this package importing them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import shutil
-import tempfile
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload, subqueryload
+from sqlalchemy.orm import Session, subqueryload
 
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
-from portfolio.assessment.services import current_sign_offs
-from portfolio.catalogue.models import Criterion, LearningOutcome, Unit
-from portfolio.core import audit
+from portfolio.catalogue.models import Criterion
+from portfolio.catalogue.tree import CriterionNode, version_tree
 from portfolio.core.db import utcnow
-from portfolio.core.storage import ObjectStore, StorageError
-from portfolio.core.uploads import (
-    IMAGE_TYPES,
-    StreamReader,
-    make_derivatives,
-    sniff,
-)
+from portfolio.core.errors import DomainError
+from portfolio.evidence.events import claims_changed, evidence_created, evidence_withdrawn
+from portfolio.evidence.hooks import claim_checks
 from portfolio.evidence.models import METHODS, SETTINGS, CriterionClaim, EvidenceFile, EvidenceItem
 
-KEY_PREFIX = "evidence/"
-# Images are decoded whole by Pillow; they are spooled to a temporary file first, in memory up
-# to this size.
-SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
-
-class EvidenceError(ValueError):
+class EvidenceError(DomainError):
     """A request refused with a message for the learner."""
-
-
-@dataclass(frozen=True)
-class UploadLimits:
-    max_bytes: int
-    max_pixels: int
-
-
-def receive_upload(session: Session, store: ObjectStore, enrolment: Enrolment, uploader: User,
-                   stream, filename: str, limits: UploadLimits) -> EvidenceFile:
-    """Validate and store one uploaded file, streaming it; returns the unattached file row."""
-    display_name = _display_name(filename)
-    reader = StreamReader(stream, display_name, limits.max_bytes)
-    content_type = sniff(reader.peek_head(), display_name)
-    key = f"{KEY_PREFIX}{enrolment.id}/{uuid.uuid4().hex}"
-    stored: list[str] = []
-    try:
-        thumbnail_key = preview_key = None
-        if content_type in IMAGE_TYPES:
-            with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-                shutil.copyfileobj(reader, spool, length=1024 * 1024)
-                spool.seek(0)
-                derived = make_derivatives(spool, display_name, content_type, limits.max_pixels)
-                spool.seek(0)
-                store.put_stream(key, spool, content_type)
-                stored.append(key)
-            thumbnail_key, preview_key = f"{key}-thumbnail.jpg", f"{key}-preview.jpg"
-            store.put_bytes(thumbnail_key, derived.thumbnail, "image/jpeg")
-            stored.append(thumbnail_key)
-            store.put_bytes(preview_key, derived.preview, "image/jpeg")
-            stored.append(preview_key)
-        else:
-            store.put_stream(key, reader, content_type)
-            stored.append(key)
-    except BaseException:
-        _forget_objects(store, stored)
-        raise
-    upload = EvidenceFile(
-        enrolment_id=enrolment.id, uploader_id=uploader.id, object_key=key,
-        sha256=reader.sha256, size=reader.size, content_type=content_type,
-        original_name=display_name, thumbnail_key=thumbnail_key, preview_key=preview_key)
-    session.add(upload)
-    session.flush()
-    return upload
-
-
-def _forget_objects(store: ObjectStore, keys: list[str]) -> None:
-    """Best effort; anything left behind is an orphan the sweep removes."""
-    if keys:
-        with contextlib.suppress(StorageError):
-            store.delete_many(keys)
-
-
-def forget_uploads(store: ObjectStore, uploads: Iterable[EvidenceFile]) -> None:
-    """After a failed commit: remove the objects of uploads whose rows were never saved."""
-    _forget_objects(store, [key for upload in uploads for key in upload.object_keys])
-
-
-def _display_name(filename: str) -> str:
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:255] or "file"
 
 
 @dataclass(frozen=True)
@@ -135,21 +56,17 @@ def _check_details(details: ItemDetails, today: dt.date) -> None:
 
 
 def claimable_criteria(session: Session, enrolment: Enrolment, criterion_ids: Iterable[int]
-                       ) -> list[Criterion]:
+                       ) -> list[CriterionNode]:
     """The criteria among ``criterion_ids``, refusing any outside the learner's qualification
-    version or in a unit already signed off (locked)."""
-
+    version and any that a feature above refuses (see :data:`claim_checks`)."""
     wanted = set(criterion_ids)
     if not wanted:
         raise EvidenceError("Choose at least one assessment criterion this evidence proves.")
-    found = list(session.scalars(
-        sa.select(Criterion).join(Unit, Criterion.unit_id == Unit.id)
-        .where(Criterion.id.in_(wanted), Unit.version_id == enrolment.version_id)))
-    if len(found) != len(wanted):
-        raise EvidenceError("Some chosen criteria are not part of your qualification.")
-    locked = {s.unit_id for s in current_sign_offs(session, [enrolment.id])}
-    if any(c.unit_id in locked for c in found):
-        raise EvidenceError("Some chosen criteria are in a unit already signed off.")
+    tree = version_tree(session, enrolment.version_id)
+    found = [tree.criterion(cid) for cid in sorted(wanted)]
+    if None in found:
+        raise EvidenceError("Some chosen criteria are not part of this qualification.")
+    claim_checks(session, enrolment, frozenset(tree.unit_of_criterion[c].id for c in wanted))
     return found
 
 
@@ -181,12 +98,11 @@ def create_item(session: Session, enrolment: Enrolment, learner: User, details: 
     item.claims.extend(CriterionClaim(criterion_id=c.id) for c in criteria)
     session.add(item)
     session.flush()
-    audit.record(session, "evidence.created", actor=learner, centre_id=enrolment.centre_id,
-                 learner_id=enrolment.learner_id, obj=item,
-                 data={"title": item.title,
-                       "files": [{"name": u.original_name, "sha256": u.sha256, "size": u.size}
-                                 for u in uploads],
-                       "criteria": sorted(c.id for c in criteria)})
+    evidence_created.emit(
+        session, actor=learner, centre_id=enrolment.centre_id, learner_id=enrolment.learner_id,
+        subject=item, title=item.title,
+        files=[{"name": u.original_name, "sha256": u.sha256, "size": u.size} for u in uploads],
+        criteria=sorted(c.id for c in criteria))
     return item
 
 
@@ -219,9 +135,28 @@ def change_claims(session: Session, item: EvidenceItem, actor: User,
         CriterionClaim(criterion_id=cid) for cid in sorted(wanted - set(before))]
     item.updated_at = utcnow()
     session.flush()
-    audit.record(session, "evidence.claims_changed", actor=actor,
-                 centre_id=item.enrolment.centre_id, learner_id=item.enrolment.learner_id,
-                 obj=item, data={"before": before, "after": sorted(wanted)})
+    claims_changed.emit(session, actor=actor, centre_id=item.enrolment.centre_id,
+                        learner_id=item.enrolment.learner_id, subject=item, before=before,
+                        after=sorted(wanted))
+
+
+def map_criteria(session: Session, item: EvidenceItem, assessor: User,
+                 criterion_ids: Iterable[int]) -> set[int]:
+    """An assessor maps the item to further criteria (judged or not); returns every criterion
+    the item now claims. The caller holds the enrolment's lock."""
+    claimed = {c.criterion_id for c in item.claims}
+    before = sorted(claimed)
+    new = set(criterion_ids) - claimed
+    if not new:
+        return claimed
+    for criterion in claimable_criteria(session, item.enrolment, new):
+        item.claims.append(CriterionClaim(criterion_id=criterion.id, added_by_id=assessor.id))
+        claimed.add(criterion.id)
+    session.flush()
+    claims_changed.emit(session, actor=assessor, centre_id=item.enrolment.centre_id,
+                        learner_id=item.enrolment.learner_id, subject=item, before=before,
+                        after=sorted(claimed), mapped_by="assessor")
+    return claimed
 
 
 def withdraw(session: Session, item: EvidenceItem, actor: User) -> None:
@@ -232,8 +167,8 @@ def withdraw(session: Session, item: EvidenceItem, actor: User) -> None:
         raise EvidenceError("An assessor has judged this evidence: it cannot be withdrawn.")
     item.withdrawn_at = utcnow()
     session.flush()
-    audit.record(session, "evidence.withdrawn", actor=actor, centre_id=item.enrolment.centre_id,
-                 learner_id=item.enrolment.learner_id, obj=item, data={"title": item.title})
+    evidence_withdrawn.emit(session, actor=actor, centre_id=item.enrolment.centre_id,
+                            learner_id=item.enrolment.learner_id, subject=item, title=item.title)
 
 
 def items_for(session: Session, enrolment: Enrolment, include_withdrawn: bool = False
@@ -249,40 +184,3 @@ def items_for(session: Session, enrolment: Enrolment, include_withdrawn: bool = 
     if not include_withdrawn:
         query = query.where(EvidenceItem.withdrawn_at.is_(None))
     return list(session.scalars(query))
-
-
-def criteria_tree(session: Session, version_id: int) -> list[Unit]:
-    """Units with outcomes and criteria, for the picker, in three queries."""
-    return list(session.scalars(
-        sa.select(Unit).where(Unit.version_id == version_id).order_by(Unit.position)
-        .options(selectinload(Unit.learning_outcomes).selectinload(LearningOutcome.criteria))))
-
-
-def drop_unattached_uploads(session: Session, cutoff: dt.datetime) -> int:
-    """Delete upload rows never attached to an item before ``cutoff``. Commit before sweeping
-    objects, so no remaining row ever names a removed object."""
-    stale = list(session.scalars(sa.select(EvidenceFile).where(
-        EvidenceFile.item_id.is_(None), EvidenceFile.uploaded_at < cutoff)))
-    for upload in stale:
-        session.delete(upload)
-    session.flush()
-    return len(stale)
-
-
-@dataclass(frozen=True)
-class ObjectSweep:
-    orphaned_objects: int
-    aborted_multipart_uploads: int
-
-
-def sweep_objects(session: Session, store: ObjectStore, cutoff: dt.datetime) -> ObjectSweep:
-    """Remove objects older than ``cutoff`` that no file row names, and stalled multipart
-    uploads. Objects of attached files are never touched."""
-    referenced: set[str] = set()
-    for row in session.execute(sa.select(EvidenceFile.object_key, EvidenceFile.thumbnail_key,
-                                         EvidenceFile.preview_key)):
-        referenced.update(key for key in row if key)
-    orphans = [key for key, modified in store.iter_objects(KEY_PREFIX)
-               if modified < cutoff and key not in referenced]
-    store.delete_many(orphans)
-    return ObjectSweep(len(orphans), store.abort_stale_multipart_uploads(cutoff))

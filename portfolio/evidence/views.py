@@ -20,28 +20,30 @@ from flask import (
 from flask_login import current_user
 
 from portfolio.accounts.models import Enrolment
-from portfolio.assessment.services import decisions_on_item
+from portfolio.accounts.permissions import can_view_enrolment
+from portfolio.catalogue.tree import version_tree
 from portfolio.core.forms import EmptyForm
-from portfolio.core.permissions import (
+from portfolio.core.permissions import require
+from portfolio.core.web import committing
+from portfolio.evidence import services, uploads
+from portfolio.evidence.forms import ClaimsForm, EvidenceForm
+from portfolio.evidence.hooks import item_decisions
+from portfolio.evidence.models import EvidenceFile, EvidenceItem
+from portfolio.evidence.permissions import (
     can_add_evidence,
     can_change_evidence,
-    can_view_enrolment,
+    can_resubmit,
     can_view_evidence,
-    require,
 )
-from portfolio.core.storage import StorageError
-from portfolio.core.uploads import UploadRejected
-from portfolio.evidence import services
-from portfolio.evidence.forms import ClaimsForm, EvidenceForm
-from portfolio.evidence.models import EvidenceFile, EvidenceItem
 from portfolio.extensions import db, object_store
 
 blueprint = Blueprint("evidence", __name__)
+blueprint.add_app_template_global(can_add_evidence)
 
 
-def _limits() -> services.UploadLimits:
+def _limits() -> uploads.UploadLimits:
     settings = current_app.config["PORTFOLIO_SETTINGS"]
-    return services.UploadLimits(settings.upload_max_bytes, settings.image_max_pixels)
+    return uploads.UploadLimits(settings.upload_max_bytes, settings.image_max_pixels)
 
 
 def _enrolment(enrolment_id: int, predicate=can_view_enrolment) -> Enrolment:
@@ -73,26 +75,13 @@ def upload(enrolment_id: int):
     """One file as the raw request body, streamed to storage (the browser uploader's path)."""
     enrolment = _enrolment(enrolment_id, can_add_evidence)
     filename = unquote(request.headers.get("X-Filename", ""))
-    try:
-        stored = services.receive_upload(db.session, object_store(), enrolment, current_user,
-                                         request.stream, filename, _limits())
-    except UploadRejected as error:
-        return jsonify(error=str(error)), 422
-    except StorageError:
-        current_app.logger.exception("storage failed during an upload")
-        return jsonify(error="The file store is not answering. Try again in a minute."), 503
-    _commit_or_forget([stored])
+    with committing(flash_messages=False) as done:
+        stored = uploads.receive_upload(db.session, object_store(), enrolment, current_user,
+                                        request.stream, filename, _limits())
+    if not done:
+        return jsonify(error=done.error), done.status
     return jsonify(id=stored.id, name=stored.original_name, size=stored.size,
                    content_type=stored.content_type)
-
-
-def _commit_or_forget(uploads) -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        services.forget_uploads(object_store(), uploads)
-        raise
 
 
 @blueprint.route("/enrolments/<int:enrolment_id>/evidence/new", methods=["GET", "POST"])
@@ -101,36 +90,21 @@ def new(enrolment_id: int):
     form = EvidenceForm()
     resubmission_of = _resubmitted_item(enrolment, form)
     if form.validate_on_submit():
-        received = []
-        try:
+        with committing() as done:
             # Without JavaScript the files arrive in the form itself: same path, same checks.
-            for posted in form.files.data or []:
-                if posted and posted.filename:
-                    received.append(services.receive_upload(
-                        db.session, object_store(), enrolment, current_user, posted.stream,
-                        posted.filename, _limits()))
+            received = [
+                uploads.receive_upload(db.session, object_store(), enrolment, current_user,
+                                       posted.stream, posted.filename, _limits())
+                for posted in form.files.data or [] if posted and posted.filename]
             item = services.create_item(
                 db.session, enrolment, current_user, _details(form),
                 [*form.uploads.data, *(u.id for u in received)], form.criteria.data,
                 declared=form.declaration.data, resubmission_of=resubmission_of)
-        except (services.EvidenceError, UploadRejected) as error:
-            db.session.rollback()
-            services.forget_uploads(object_store(), received)
-            flash(str(error), "error")
-        except StorageError:
-            db.session.rollback()
-            services.forget_uploads(object_store(), received)
-            flash("The file store is not answering. Try again in a minute.", "error")
-        else:
-            _commit_or_forget(received)
+        if done:
             flash(f"Added “{item.title}”.", "info")
             return redirect(url_for("evidence.show", item_id=item.id))
-    elif request.method == "POST":
-        flash("Check the form: " + "; ".join(
-            f"{getattr(form, name).label.text}: {errors[0]}" for name, errors in form.errors.items()),
-            "error")
     return render_template("evidence/new.html", form=form, enrolment=enrolment,
-                           units=services.criteria_tree(db.session, enrolment.version_id),
+                           units=version_tree(db.session, enrolment.version_id).units,
                            chosen=set(form.criteria.data or []), resubmission_of=resubmission_of)
 
 
@@ -144,11 +118,19 @@ def _resubmitted_item(enrolment: Enrolment, form: EvidenceForm) -> EvidenceItem 
     if item is None or item.enrolment_id != enrolment.id:
         abort(404)
     if request.method == "GET":
-        decisions = decisions_on_item(db.session, item)
+        decisions = _decisions(item)
         form.criteria.data = sorted(cid for cid, found in decisions.items()
                                     if found[-1].outcome == "not_yet_met")
         form.title.data = f"Resubmission: {item.title}"[:200]
     return item
+
+
+def _decisions(item: EvidenceItem) -> dict[int, list]:
+    """The item's decisions by criterion, oldest first, from the features that make them."""
+    found: dict[int, list] = {}
+    for answer in item_decisions(db.session, item):
+        found.update(answer)
+    return found
 
 
 def _details(form: EvidenceForm) -> services.ItemDetails:
@@ -163,10 +145,11 @@ def _details(form: EvidenceForm) -> services.ItemDetails:
 @blueprint.get("/evidence/<int:item_id>")
 def show(item_id: int):
     item = _item(item_id)
-    decisions = decisions_on_item(db.session, item)
+    decisions = _decisions(item)
     return render_template("evidence/show.html", item=item, form=EmptyForm(),
                            decisions={cid: found[-1] for cid, found in decisions.items()},
-                           can_change=can_change_evidence(current_user, item))
+                           can_change=can_change_evidence(current_user, item),
+                           can_resubmit=can_resubmit(current_user, item, decisions))
 
 
 @blueprint.get("/evidence/<int:item_id>/files/<int:file_id>")
@@ -198,19 +181,14 @@ def claims(item_id: int):
     item = _item(item_id, can_change_evidence)
     form = ClaimsForm()
     if form.validate_on_submit():
-        try:
+        with committing("Claims updated.") as done:
             services.change_claims(db.session, item, current_user, form.criteria.data)
-        except services.EvidenceError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Claims updated.", "info")
+        if done:
             return redirect(url_for("evidence.show", item_id=item.id))
     chosen = set(form.criteria.data) if request.method == "POST" else {
         c.criterion_id for c in item.claims}
     return render_template("evidence/claims.html", form=form, item=item, chosen=chosen,
-                           units=services.criteria_tree(db.session, item.enrolment.version_id))
+                           units=version_tree(db.session, item.enrolment.version_id).units)
 
 
 @blueprint.post("/evidence/<int:item_id>/withdraw")
@@ -218,12 +196,8 @@ def withdraw(item_id: int):
     item = _item(item_id, can_change_evidence)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.withdraw(db.session, item, current_user)
-    except services.EvidenceError as error:  # judged meanwhile
-        db.session.rollback()
-        flash(str(error), "error")
+    with committing(f"Withdrew “{item.title}”. It is hidden, not deleted.") as done:
+        services.withdraw(db.session, item, current_user)  # refused if judged meanwhile
+    if not done:
         return redirect(url_for("evidence.show", item_id=item.id))
-    db.session.commit()
-    flash(f"Withdrew “{item.title}”. It is hidden, not deleted.", "info")
     return redirect(url_for("evidence.index", enrolment_id=item.enrolment_id))

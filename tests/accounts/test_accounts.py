@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from portfolio.accounts import services
 from portfolio.accounts.models import Enrolment, LoginAttempt, User
 from portfolio.core.audit import AuditEvent
-from tests.conftest import count_rows
-from tests.factories import PASSWORD, csrf_token, log_in
+from tests.helpers.factories import PASSWORD
+from tests.helpers.queries import count_rows
+from tests.helpers.web import csrf_token, log_in
 
 
 def test_passwords_are_hashed_with_argon2id(people):
@@ -191,7 +192,7 @@ def test_enrolment_form_reports_refusals(login, people):
 def test_catalogue_import_from_the_web_validates_like_the_cli(login, people, session):
     from io import BytesIO
 
-    from tests.catalogue.test_spec import MINIMAL, as_bytes
+    from tests.helpers.catalogue_files import MINIMAL, as_bytes
 
     client = login(people.admin)
     bad = as_bytes({**MINIMAL, "credit_value": "six"})

@@ -8,10 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from portfolio.assessment import services
 from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
-from tests.assessment.helpers import add_item, count, criteria_of, meet_unit, unit_node
-from tests.factories import csrf_token
+from portfolio.assessment.units import record_prior_achievement
+from tests.helpers.assessment import add_item, criteria_of, meet_unit, unit_node
+from tests.helpers.queries import count_rows
+from tests.helpers.web import csrf_token
 
 EVERYONE = ["learner1", "learner2", "assessor1", "assessor2", "iqa1", "iqa2", "admin",
             "other_admin", "other_learner"]
@@ -30,7 +31,7 @@ def state(session, people):
     enrolment = people.enrolment1
     item = add_item(session, enrolment, criteria_of(session, enrolment, "303", 2))
     meet_unit(session, enrolment, "301", people.assessor1)
-    transferred = services.record_prior_achievement(
+    transferred = record_prior_achievement(
         session, enrolment, unit_node(session, enrolment, "302").id, people.assessor1,
         "credit_transfer", "Certificate 1")
     session.commit()
@@ -48,10 +49,6 @@ def state(session, people):
     )
 
 
-def token(client) -> str:
-    return csrf_token(client, "/catalogue/")
-
-
 @pytest.mark.parametrize("who", EVERYONE)
 def test_viewing_routes(login, people, state, who):
     client = login(getattr(people, who))
@@ -66,36 +63,39 @@ def test_judging(login, people, session, state, who):
     criterion = state.item.claims[0].criterion_id
     assert client.get(state.judge).status_code == (200 if who in ASSESSOR else 404)
     response = client.post(state.judge, data={
-        "csrf_token": token(client), f"outcome-{criterion}": "met", f"current-{criterion}": ""})
+        "csrf_token": csrf_token(client, "/catalogue/"), f"outcome-{criterion}": "met",
+        f"current-{criterion}": ""})
     assert response.status_code == (302 if who in ASSESSOR else 404)
-    assert count(session, Decision, Decision.item_id == state.item.id) == (
+    assert count_rows(session, Decision, Decision.item_id == state.item.id) == (
         1 if who in ASSESSOR else 0)
 
 
 @pytest.mark.parametrize("who", EVERYONE)
 def test_declaring(login, people, session, state, who):
     client = login(getattr(people, who))
-    response = client.post(state.declare, data={"csrf_token": token(client)})
+    response = client.post(state.declare, data={"csrf_token": csrf_token(client, "/catalogue/")})
     assert response.status_code == (302 if who in LEARNER else 404)
-    assert count(session, UnitDeclaration) == (1 if who in LEARNER else 0)
+    assert count_rows(session, UnitDeclaration) == (1 if who in LEARNER else 0)
 
 
 @pytest.mark.parametrize("who", EVERYONE)
 def test_signing_off(login, people, session, state, who):
     client = login(getattr(people, who))
-    response = client.post(state.sign_off_url, data={"csrf_token": token(client)})
+    response = client.post(state.sign_off_url,
+                           data={"csrf_token": csrf_token(client, "/catalogue/")})
     assert response.status_code == (302 if who in ASSESSOR else 404)
-    assert count(session, UnitSignOff) == (2 if who in ASSESSOR else 1)
+    assert count_rows(session, UnitSignOff) == (2 if who in ASSESSOR else 1)
 
 
 @pytest.mark.parametrize("who", EVERYONE)
 def test_prior_achievement(login, people, session, state, who):
     client = login(getattr(people, who))
     assert client.get(state.prior).status_code == (200 if who in ASSESSOR else 404)
-    response = client.post(state.prior, data={"csrf_token": token(client), "method": "rpl",
+    response = client.post(state.prior, data={"csrf_token": csrf_token(client, "/catalogue/"),
+                                              "method": "rpl",
                                               "details": "Employer training record"})
     assert response.status_code == (302 if who in ASSESSOR else 404)
-    assert count(session, UnitSignOff, UnitSignOff.method == "rpl") == (
+    assert count_rows(session, UnitSignOff, UnitSignOff.method == "rpl") == (
         1 if who in ASSESSOR else 0)
 
 
@@ -103,9 +103,10 @@ def test_prior_achievement(login, people, session, state, who):
 def test_unlocking(login, people, session, state, who):
     client = login(getattr(people, who))
     assert client.get(state.unlock).status_code == (200 if who in UNLOCKERS else 404)
-    response = client.post(state.unlock, data={"csrf_token": token(client), "reason": "Typo"})
+    response = client.post(state.unlock, data={"csrf_token": csrf_token(client, "/catalogue/"),
+                                               "reason": "Typo"})
     assert response.status_code == (302 if who in UNLOCKERS else 404)
-    assert count(session, UnitUnlock) == (1 if who in UNLOCKERS else 0)
+    assert count_rows(session, UnitUnlock) == (1 if who in UNLOCKERS else 0)
 
 
 @pytest.mark.parametrize("who", EVERYONE)
@@ -132,14 +133,14 @@ def test_posts_without_a_csrf_token_are_refused(login, people, session, state):
     assert client.post(state.declare).status_code == 400
     client = login(people.admin)
     assert client.post(state.unlock, data={"reason": "x"}).status_code == 400
-    assert count(session, Decision, Decision.item_id == state.item.id) == 0
-    assert (count(session, UnitSignOff), count(session, UnitDeclaration),
-            count(session, UnitUnlock)) == (1, 0, 0)
+    assert count_rows(session, Decision, Decision.item_id == state.item.id) == 0
+    assert (count_rows(session, UnitSignOff), count_rows(session, UnitDeclaration),
+            count_rows(session, UnitUnlock)) == (1, 0, 0)
 
 
 def test_ids_that_do_not_belong_together_are_404(login, people, session, state):
     other_unit = unit_node(session, people.enrolment2, "01").id
-    theirs = services.record_prior_achievement(session, people.enrolment2, other_unit,
+    theirs = record_prior_achievement(session, people.enrolment2, other_unit,
                                                people.assessor2, "rpl", "Certificate")
     session.commit()
     e = people.enrolment1.id

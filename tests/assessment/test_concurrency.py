@@ -19,23 +19,25 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 from sqlalchemy.exc import IntegrityError
 
 from portfolio.accounts.models import Enrolment, User
-from portfolio.assessment import services
+from portfolio.assessment.decisions import Judgement, record_decisions
+from portfolio.assessment.errors import AssessmentError, DecisionConflict
 from portfolio.assessment.models import Decision, UnitSignOff, UnitUnlock
-from portfolio.assessment.services import DecisionConflict, Judgement
-from portfolio.catalogue import services as catalogue
+from portfolio.assessment.progress import current_sign_offs
+from portfolio.assessment.queries import history
+from portfolio.assessment.units import sign_off_unit
 from portfolio.catalogue.models import Criterion
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence import services as evidence
 from portfolio.evidence.models import EvidenceItem
 from portfolio.extensions import db
-from tests.assessment.helpers import FEEDBACK, add_item, criteria_of, decide, flashes, text
-from tests.conftest import make_app
-from tests.databases import create_database, drop_database, on_postgres
-from tests.factories import csrf_token, log_in, make_people
+from tests.helpers.app import app_on_new_database
+from tests.helpers.assessment import FEEDBACK, add_item, criteria_of, decide
+from tests.helpers.databases import on_postgres
+from tests.helpers.factories import make_people
+from tests.helpers.web import csrf_token, flashes, log_in, text
 
 pytestmark = pytest.mark.skipif(not on_postgres(),
                                 reason="real concurrent transactions need PostgreSQL")
@@ -47,14 +49,8 @@ TIMEOUT = 30
 def fresh(tmp_path, builtin_specs):
     """A migrated database with the catalogue and, committed, learner1's item claiming every
     criterion of unit 301 (11 criteria)."""
-    url = create_database(tmp_path)
-    app = make_app(tmp_path, url)
-    try:
+    with app_on_new_database(tmp_path, builtin_specs.values()) as app:
         with app.app_context():
-            upgrade()
-            for spec in builtin_specs.values():
-                catalogue.import_spec(db.session, spec)
-            db.session.commit()
             people = make_people(db.session)
             criteria = criteria_of(db.session, people.enrolment1, "301")
             # The version tree is cached per process: it must describe this database too.
@@ -70,11 +66,6 @@ def fresh(tmp_path, builtin_specs):
                 admin_email=people.admin.email)
             db.session.remove()
         yield ids
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        drop_database(url)
 
 
 def race(app, *contenders, meet="start", model=None):
@@ -102,7 +93,7 @@ def race(app, *contenders, meet="start", model=None):
                     barrier.wait()
                 session.commit()
                 results[index] = "committed"
-            except (IntegrityError, services.AssessmentError) as error:
+            except (IntegrityError, AssessmentError) as error:
                 session.rollback()
                 barrier.abort()
                 results[index] = error
@@ -153,7 +144,7 @@ def post_at_once(app, email, url, data):
 def judging(ids, assessor_id, judgement):
     def contender(session):
         item = session.get(EvidenceItem, ids.item)
-        services.record_decisions(session, item, session.get(User, assessor_id), [judgement])
+        record_decisions(session, item, session.get(User, assessor_id), [judgement])
     return contender
 
 
@@ -170,7 +161,7 @@ def chain(app, ids, criterion_id):
     with app.app_context():
         session = db.session
         decisions = [(d.id, d.supersedes_id, d.assessor_id, d.outcome)
-                     for d in services.history(session, ids.enrolment, criterion_id)]
+                     for d in history(session, ids.enrolment, criterion_id)]
         current = list(session.scalars(sa.select(Decision.id).where(
             Decision.enrolment_id == ids.enrolment, Decision.criterion_id == criterion_id,
             ~sa.exists().where(sa.orm.aliased(Decision).supersedes_id == Decision.id))))
@@ -309,7 +300,7 @@ def meet_and_commit(fresh):
 
 def signing_off(fresh, unit_id):
     def contender(session):
-        services.sign_off_unit(session, session.get(Enrolment, fresh.enrolment), unit_id,
+        sign_off_unit(session, session.get(Enrolment, fresh.enrolment), unit_id,
                                session.get(User, fresh.assessor1))
     return contender
 
@@ -318,7 +309,7 @@ def test_two_sign_offs_of_the_same_unit_at_once(fresh):
     unit_id = meet_and_commit(fresh)
     results = race(fresh.app, signing_off(fresh, unit_id), signing_off(fresh, unit_id))
     with fresh.app.app_context():
-        current = services.current_sign_offs(db.session, [fresh.enrolment])
+        current = current_sign_offs(db.session, [fresh.enrolment])
         db.session.remove()
     assert len(current) == 1, results
     assert results.count("committed") == 1, results
@@ -327,7 +318,7 @@ def test_two_sign_offs_of_the_same_unit_at_once(fresh):
 def test_a_sign_off_and_a_superseding_decision_at_once(fresh):
     unit_id = meet_and_commit(fresh)
     with fresh.app.app_context():
-        met_id = services.history(db.session, fresh.enrolment, fresh.criterion)[0].id
+        met_id = history(db.session, fresh.enrolment, fresh.criterion)[0].id
         db.session.remove()
     results = race(
         fresh.app, signing_off(fresh, unit_id),
@@ -335,8 +326,8 @@ def test_a_sign_off_and_a_superseding_decision_at_once(fresh):
             fresh.criterion, "not_yet_met", feedback=FEEDBACK, expected_current_id=met_id,
             reason="Witness statement unsigned")))
     with fresh.app.app_context():
-        signed = bool(services.current_sign_offs(db.session, [fresh.enrolment]))
-        outcome = services.history(db.session, fresh.enrolment, fresh.criterion)[0].outcome
+        signed = bool(current_sign_offs(db.session, [fresh.enrolment]))
+        outcome = history(db.session, fresh.enrolment, fresh.criterion)[0].outcome
         db.session.remove()
     assert not (signed and outcome != "met"), results
 
@@ -345,7 +336,7 @@ def test_two_admins_unlocking_at_once(fresh):
     unit_id = meet_and_commit(fresh)
     app = fresh.app
     with app.app_context():
-        signed = services.sign_off_unit(db.session, db.session.get(Enrolment, fresh.enrolment),
+        signed = sign_off_unit(db.session, db.session.get(Enrolment, fresh.enrolment),
                                         unit_id, db.session.get(User, fresh.assessor1))
         db.session.commit()
         url = f"/enrolments/{fresh.enrolment}/sign-offs/{signed.id}/unlock"

@@ -9,16 +9,18 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portfolio.assessment import services
+from portfolio.assessment.caseload import caseload
+from portfolio.assessment.decisions import Judgement, record_decisions
+from portfolio.assessment.errors import AssessmentError, DecisionConflict
 from portfolio.assessment.models import Decision
-from portfolio.assessment.services import AssessmentError, DecisionConflict, Judgement
+from portfolio.assessment.progress import _pending_claims
+from portfolio.assessment.queries import history
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence import services as evidence
 from portfolio.evidence.models import EvidenceItem
-from tests.assessment.helpers import (
+from tests.helpers.assessment import (
     FEEDBACK,
     add_item,
-    count,
     criteria_of,
     current,
     decide,
@@ -26,6 +28,7 @@ from tests.assessment.helpers import (
     status,
     unit_node,
 )
+from tests.helpers.queries import count_rows
 
 
 def test_met_and_not_yet_met_are_recorded_with_the_hashes_of_the_files_judged(session, people):
@@ -35,7 +38,7 @@ def test_met_and_not_yet_met_are_recorded_with_the_hashes_of_the_files_judged(se
     hashes = [f.sha256 for f in item.files]
     assert len(set(hashes)) == 2 and item.judged_at is None
 
-    recorded = services.record_decisions(session, item, people.assessor1, [
+    recorded = record_decisions(session, item, people.assessor1, [
         Judgement(met, "met"),
         Judgement(not_met, "not_yet_met", feedback="  Show how you closed the call.  "),
     ])
@@ -65,9 +68,9 @@ def test_not_yet_met_without_feedback_is_refused(session, people, feedback):
     criterion = criteria_of(session, enrolment, "301", 1)[0]
     item = add_item(session, enrolment, [criterion])
     with pytest.raises(AssessmentError, match="feedback they can act on for unit 301"):
-        services.record_decisions(session, item, people.assessor1,
+        record_decisions(session, item, people.assessor1,
                                   [Judgement(criterion, "not_yet_met", feedback=feedback)])
-    assert count(session, Decision) == 0
+    assert count_rows(session, Decision) == 0
     assert item.judged_at is None
     assert status(session, enrolment, criterion) == "claimed"
 
@@ -77,14 +80,14 @@ def test_an_unknown_outcome_is_refused_by_the_service_and_the_database(session, 
     criterion = criteria_of(session, enrolment, "301", 1)[0]
     item = add_item(session, enrolment, [criterion])
     with pytest.raises(AssessmentError, match="Choose met or not yet met"):
-        services.record_decisions(session, item, people.assessor1,
+        record_decisions(session, item, people.assessor1,
                                   [Judgement(criterion, "pass")])
     with pytest.raises(IntegrityError), session.begin_nested():
         session.add(Decision(enrolment_id=enrolment.id, criterion_id=criterion,
                              unit_id=item.claims[0].criterion.unit_id, item_id=item.id,
                              assessor_id=people.assessor1.id, outcome="pass", file_hashes=[]))
         session.flush()
-    assert count(session, Decision) == 0
+    assert count_rows(session, Decision) == 0
 
 
 def test_a_criterion_the_item_does_not_claim_is_refused(session, people):
@@ -94,14 +97,14 @@ def test_a_criterion_the_item_does_not_claim_is_refused(session, people):
     foreign = criteria_of(session, people.enrolment2, "01", 1)[0]
     session.commit()  # the request's caller rolls back to here on a refusal
     with pytest.raises(AssessmentError, match="unit 301 criterion 1.2 is not claimed by this"):
-        services.record_decisions(session, item, people.assessor1,
+        record_decisions(session, item, people.assessor1,
                                   [Judgement(claimed, "met"), Judgement(unclaimed, "met")])
     session.rollback()
     # Nor a criterion of another learner's qualification.
     with pytest.raises(AssessmentError, match="not claimed by this evidence"):
-        services.record_decisions(session, item, people.assessor1, [Judgement(foreign, "met")])
+        record_decisions(session, item, people.assessor1, [Judgement(foreign, "met")])
     session.rollback()
-    assert count(session, Decision) == 0
+    assert count_rows(session, Decision) == 0
     assert status(session, enrolment, claimed) == "claimed"
     assert status(session, enrolment, unclaimed) == "not_started"
 
@@ -112,8 +115,8 @@ def test_a_withdrawn_item_cannot_be_judged(session, people):
     item = add_item(session, enrolment, [criterion])
     evidence.withdraw(session, item, people.learner1)
     with pytest.raises(AssessmentError, match="withdrawn"):
-        services.record_decisions(session, item, people.assessor1, [Judgement(criterion, "met")])
-    assert count(session, Decision) == 0
+        record_decisions(session, item, people.assessor1, [Judgement(criterion, "met")])
+    assert count_rows(session, Decision) == 0
     assert status(session, enrolment, criterion) == "not_started"
 
 
@@ -123,7 +126,7 @@ def test_mapping_further_criteria_adds_claims_by_the_assessor(session, people):
     other_unit = criteria_of(session, enrolment, "302", 1)[0]
     item = add_item(session, enrolment, [first])
 
-    recorded = services.record_decisions(
+    recorded = record_decisions(
         session, item, people.assessor1, [Judgement(second, "met")],
         map_criteria=[first, second, third, other_unit])
 
@@ -136,7 +139,7 @@ def test_mapping_further_criteria_adds_claims_by_the_assessor(session, people):
     assert status(session, enrolment, third) == "claimed"
     assert status(session, enrolment, other_unit) == "claimed"
     # Mapping the same criterion again adds no second claim.
-    services.record_decisions(session, item, people.assessor1, [], map_criteria=[third])
+    record_decisions(session, item, people.assessor1, [], map_criteria=[third])
     session.expire(item)
     assert sorted(c.criterion_id for c in item.claims) == sorted(claims)
 
@@ -146,8 +149,8 @@ def test_mapping_a_criterion_outside_the_qualification_is_refused(session, peopl
     criterion = criteria_of(session, enrolment, "301", 1)[0]
     item = add_item(session, enrolment, [criterion])
     foreign = criteria_of(session, people.enrolment2, "01", 1)[0]
-    with pytest.raises(AssessmentError, match="not part of this learner's qualification"):
-        services.record_decisions(session, item, people.assessor1, [], map_criteria=[foreign])
+    with pytest.raises(evidence.EvidenceError, match="not part of this qualification"):
+        record_decisions(session, item, people.assessor1, [], map_criteria=[foreign])
     session.expire(item)
     assert [c.criterion_id for c in item.claims] == [criterion]
 
@@ -161,12 +164,12 @@ def test_superseding_a_met_decision_needs_a_reason(session, people):
 
     for reason in ("", "   "):
         with pytest.raises(AssessmentError, match="Give a reason for replacing"):
-            services.record_decisions(session, later_item, people.assessor1, [Judgement(
+            record_decisions(session, later_item, people.assessor1, [Judgement(
                 criterion, "not_yet_met", feedback=FEEDBACK, expected_current_id=met.id,
                 reason=reason)])
     assert current(session, enrolment, criterion).id == met.id
 
-    [replaced] = services.record_decisions(session, later_item, people.assessor1, [Judgement(
+    [replaced] = record_decisions(session, later_item, people.assessor1, [Judgement(
         criterion, "not_yet_met", feedback=FEEDBACK, expected_current_id=met.id,
         reason=" The witness statement was not signed. ")])
     assert replaced.supersedes_id == met.id
@@ -180,9 +183,9 @@ def test_changing_a_decision_on_the_same_item_needs_a_reason(session, people):
     item = add_item(session, enrolment, [criterion])
     [first] = decide(session, item, people.assessor1, [criterion], "not_yet_met")
     with pytest.raises(AssessmentError, match="Give a reason"):
-        services.record_decisions(session, item, people.assessor1, [
+        record_decisions(session, item, people.assessor1, [
             Judgement(criterion, "met", expected_current_id=first.id)])
-    [second] = services.record_decisions(session, item, people.assessor1, [
+    [second] = record_decisions(session, item, people.assessor1, [
         Judgement(criterion, "met", expected_current_id=first.id, reason="Misread the log")])
     assert second.supersedes_id == first.id and second.reason == "Misread the log"
 
@@ -195,7 +198,7 @@ def test_superseding_not_yet_met_with_another_item_gives_an_automatic_reason(ses
     resubmitted = add_item(session, enrolment, [criterion], title="Second call log",
                            resubmission_of=first_item)
 
-    [met] = services.record_decisions(session, resubmitted, people.assessor1, [
+    [met] = record_decisions(session, resubmitted, people.assessor1, [
         Judgement(criterion, "met", expected_current_id=not_met.id)])
 
     assert met.supersedes_id == not_met.id
@@ -213,25 +216,26 @@ def test_a_stale_expected_decision_is_a_conflict_and_saves_nothing(session, peop
     # Someone else replaces the decision the assessor is looking at.
     [newer] = decide(session, item, people.assessor2, [criterion], "met", reason="Re-marked")
     session.commit()  # as the other request did (releases the test's savepoint)
-    decisions, events = count(session, Decision), count(session, AuditEvent)
+    decisions, events = count_rows(session, Decision), count_rows(session, AuditEvent)
 
     for stale in (None, seen.id):
         with pytest.raises(DecisionConflict, match="decided by someone else"):
-            services.record_decisions(session, item, people.assessor1, [
+            record_decisions(session, item, people.assessor1, [
                 Judgement(other, "met"),
                 Judgement(criterion, "not_yet_met", feedback=FEEDBACK,
                           expected_current_id=stale, reason="Not convinced")])
         session.rollback()  # as the view does
-        assert (count(session, Decision), count(session, AuditEvent)) == (decisions, events)
+        assert (count_rows(session, Decision),
+                count_rows(session, AuditEvent)) == (decisions, events)
         assert current(session, enrolment, criterion).id == newer.id
         assert current(session, enrolment, other) is None
 
     # Expecting a decision where there is none is stale too.
     with pytest.raises(DecisionConflict):
-        services.record_decisions(session, item, people.assessor1, [
+        record_decisions(session, item, people.assessor1, [
             Judgement(other, "met", expected_current_id=newer.id)])
     session.rollback()
-    assert count(session, Decision) == decisions
+    assert count_rows(session, Decision) == decisions
 
 
 def _decision(people, item, criterion_id, supersedes=None):
@@ -258,7 +262,7 @@ def test_the_database_refuses_a_second_first_decision(session, people):
     other_enrolment_item = add_item(session, people.other_enrolment, [criterion])
     session.add(_decision(people, other_enrolment_item, criterion))
     session.flush()
-    assert count(session, Decision, Decision.criterion_id == criterion) == 2
+    assert count_rows(session, Decision, Decision.criterion_id == criterion) == 2
 
 
 def test_the_database_refuses_a_second_decision_superseding_the_same_one(session, people):
@@ -278,7 +282,7 @@ def test_the_database_refuses_a_second_decision_superseding_the_same_one(session
     # Superseding the newest one extends the chain.
     session.add(_decision(people, item, criterion, supersedes=second))
     session.flush()
-    assert count(session, Decision) == 3
+    assert count_rows(session, Decision) == 3
 
 
 def test_statuses_follow_claims_decisions_and_resubmissions(session, people):
@@ -304,7 +308,7 @@ def test_statuses_follow_claims_decisions_and_resubmissions(session, people):
     again = add_item(session, enrolment, [b], resubmission_of=item)
     assert again.resubmission_of_id == item.id
     assert status(session, enrolment, b) == "claimed"
-    [row] = services.caseload(session, [enrolment])
+    [row] = caseload(session, [enrolment])
     assert (row.awaiting, row.first_awaiting_item_id) == (1, again.id)
     # A pending claim does not hide a met decision.
     add_item(session, enrolment, [a])
@@ -337,7 +341,7 @@ def test_decisions_are_never_updated_and_each_is_audited(session, people):
                      reason="Second look: the date is wrong")
 
     assert _row(session, first.id) == before
-    assert [d.id for d in services.history(session, enrolment.id, criterion)] == [
+    assert [d.id for d in history(session, enrolment.id, criterion)] == [
         third.id, second.id, first.id]
     assert (second.supersedes_id, third.supersedes_id) == (first.id, second.id)
 
@@ -370,7 +374,7 @@ def test_mapping_further_criteria_is_audited(session, people):
     item = add_item(session, enrolment, [claimed])
     before = session.scalar(sa.select(sa.func.max(AuditEvent.id)))
 
-    services.record_decisions(session, item, people.assessor1, [], map_criteria=[mapped])
+    record_decisions(session, item, people.assessor1, [], map_criteria=[mapped])
 
     assert [c.criterion_id for c in item.claims] == [claimed, mapped]
     events = list(session.scalars(sa.select(AuditEvent).where(AuditEvent.id > before)))
@@ -386,7 +390,7 @@ def _queue(session, enrolment):
     stored = set(session.scalars(sa.select(EvidenceItem.id).where(
         EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.withdrawn_at.is_(None),
         EvidenceItem.awaiting_decision_since.is_not(None))))
-    pending = services._pending_claims([enrolment.id]).subquery()
+    pending = _pending_claims([enrolment.id]).subquery()
     derived = set(session.scalars(sa.select(pending.c.item_id).distinct()))
     return stored, derived
 
@@ -405,10 +409,10 @@ def test_the_stored_queue_follows_claims_and_decisions(session, people):
     assert _queue(session, enrolment) == ({second.id},) * 2
 
     # Mapping a further criterion puts a judged item back in the queue.
-    services.record_decisions(session, first, people.assessor1, [], map_criteria=[c])
+    record_decisions(session, first, people.assessor1, [], map_criteria=[c])
     assert _queue(session, enrolment) == ({first.id, second.id},) * 2
     # ...waiting from now: the second item has waited longer.
-    [row] = services.caseload(session, [enrolment])
+    [row] = caseload(session, [enrolment])
     assert row.awaiting == 2 and row.first_awaiting_item_id == second.id
 
     resubmitted = add_item(session, enrolment, [b], resubmission_of=first)

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from tests.assessment_data import DIPLOMA, seed_portfolio
-from tests.factories import make_enrolment, make_user
-from tests.queries import count_queries
+from tests.helpers.assessment_data import DIPLOMA, seed_portfolio
+from tests.helpers.factories import make_enrolment, make_user
+from tests.helpers.queries import count_queries
 
 
 def _measure(client, session, url) -> list[str]:

@@ -7,16 +7,23 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from portfolio.assessment import services
+from portfolio.assessment.decisions import Judgement, record_decisions
+from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.models import Decision, UnitSignOff, UnitUnlock
-from portfolio.assessment.services import AssessmentError, Judgement
+from portfolio.assessment.progress import current_sign_offs
+from portfolio.assessment.units import (
+    declare_unit,
+    record_prior_achievement,
+    sign_off_unit,
+    unlock_unit,
+)
+from portfolio.catalogue.tree import version_tree
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence import services as evidence
 from portfolio.evidence.models import EvidenceItem
-from tests.assessment.helpers import (
+from tests.helpers.assessment import (
     FEEDBACK,
     add_item,
-    count,
     criteria_of,
     current,
     decide,
@@ -24,7 +31,8 @@ from tests.assessment.helpers import (
     progress,
     unit_node,
 )
-from tests.factories import csrf_token
+from tests.helpers.queries import count_rows
+from tests.helpers.web import csrf_token
 
 
 def unit_progress(session, enrolment, number):
@@ -32,7 +40,7 @@ def unit_progress(session, enrolment, number):
 
 
 def sign_off(session, enrolment, number, assessor):
-    return services.sign_off_unit(session, enrolment, unit_node(session, enrolment, number).id,
+    return sign_off_unit(session, enrolment, unit_node(session, enrolment, number).id,
                                   assessor)
 
 
@@ -69,7 +77,7 @@ def test_sign_off_is_refused_until_every_criterion_is_met(session, people):
 def test_a_unit_with_no_evidence_cannot_be_signed_off(session, people):
     with pytest.raises(AssessmentError, match="Unit 302 has 11 criteria not yet met"):
         sign_off(session, people.enrolment1, "302", people.assessor1)
-    assert count(session, UnitSignOff) == 0
+    assert count_rows(session, UnitSignOff) == 0
 
 
 def test_signed_off_units_count_in_the_qualification_progress(session, people):
@@ -112,15 +120,15 @@ def test_signed_off_units_count_in_the_qualification_progress(session, people):
 
 def test_ncfe_sign_off_needs_the_learners_declaration(session, people):
     enrolment = people.enrolment2  # 600/1257/2: unit_declarations is true
-    assert services.version_tree(session, enrolment.version_id).unit_declarations
+    assert version_tree(session, enrolment.version_id).unit_declarations
     meet_unit(session, enrolment, "01", people.assessor2)
     assert unit_progress(session, enrolment, "01").ready_for_sign_off
 
     with pytest.raises(AssessmentError, match="not yet declared that the work for unit 01"):
         sign_off(session, enrolment, "01", people.assessor2)
-    assert count(session, UnitSignOff) == 0
+    assert count_rows(session, UnitSignOff) == 0
 
-    declaration = services.declare_unit(session, enrolment, unit_node(session, enrolment, "01").id,
+    declaration = declare_unit(session, enrolment, unit_node(session, enrolment, "01").id,
                                         people.learner2)
     assert declaration.learner_id == people.learner2.id
     assert unit_progress(session, enrolment, "01").declared
@@ -130,14 +138,14 @@ def test_ncfe_sign_off_needs_the_learners_declaration(session, people):
         AuditEvent.action == "unit.declared", AuditEvent.object_id == declaration.id))
     # A signed-off unit cannot be declared again.
     with pytest.raises(AssessmentError, match="already signed off"):
-        services.declare_unit(session, enrolment, unit_node(session, enrolment, "01").id,
+        declare_unit(session, enrolment, unit_node(session, enrolment, "01").id,
                               people.learner2)
 
 
 def test_a_declaration_for_another_unit_does_not_count(session, people):
     enrolment = people.enrolment2
     meet_unit(session, enrolment, "01", people.assessor2)
-    services.declare_unit(session, enrolment, unit_node(session, enrolment, "02").id,
+    declare_unit(session, enrolment, unit_node(session, enrolment, "02").id,
                           people.learner2)
     with pytest.raises(AssessmentError, match="not yet declared"):
         sign_off(session, enrolment, "01", people.assessor2)
@@ -155,15 +163,15 @@ def test_prior_achievement_needs_details_and_counts_as_achieved(session, people,
     unit = unit_node(session, enrolment, "303")
     for details in ("", "  \n"):
         with pytest.raises(AssessmentError, match="supporting evidence or the certificate"):
-            services.record_prior_achievement(session, enrolment, unit.id, people.assessor1,
+            record_prior_achievement(session, enrolment, unit.id, people.assessor1,
                                               method, details)
     with pytest.raises(AssessmentError, match="Choose RPL or credit transfer"):
-        services.record_prior_achievement(session, enrolment, unit.id, people.assessor1,
+        record_prior_achievement(session, enrolment, unit.id, people.assessor1,
                                           "assessment", "Certificate 1234")
-    assert count(session, UnitSignOff) == 0
+    assert count_rows(session, UnitSignOff) == 0
 
     supporting = add_item(session, enrolment, criteria_of(session, enrolment, "303", 1))
-    signed = services.record_prior_achievement(
+    signed = record_prior_achievement(
         session, enrolment, unit.id, people.assessor1, method,
         "  City & Guilds certificate 4471, 12 May 2024  ", item_id=supporting.id)
     assert (signed.method, signed.details, signed.item_id) == (
@@ -174,7 +182,7 @@ def test_prior_achievement_needs_details_and_counts_as_achieved(session, people,
     assert next(u for u in result.units if u.unit.number == "303").is_achieved
     assert result.criteria_met == len(unit.criteria)  # all of its criteria count as met
     with pytest.raises(AssessmentError, match="already signed off"):
-        services.record_prior_achievement(session, enrolment, unit.id, people.assessor1,
+        record_prior_achievement(session, enrolment, unit.id, people.assessor1,
                                           method, "Again")
     event = session.scalar(sa.select(AuditEvent).where(AuditEvent.object_id == signed.id,
                                                        AuditEvent.action == "unit.signed_off"))
@@ -184,7 +192,7 @@ def test_prior_achievement_needs_details_and_counts_as_achieved(session, people,
 def test_barred_units_achieved_by_prior_learning_count_once(session, people):
     enrolment = people.enrolment1
     for number, method in (("304", "rpl"), ("204", "credit_transfer")):
-        services.record_prior_achievement(session, enrolment, unit_node(session, enrolment,
+        record_prior_achievement(session, enrolment, unit_node(session, enrolment,
                                                                         number).id,
                                           people.assessor1, method, "Certificate")
     evaluation = progress(session, enrolment).evaluation
@@ -201,24 +209,25 @@ def test_a_signed_off_unit_is_locked(session, people):
     session.commit()
 
     with pytest.raises(AssessmentError, match="Unit 301 is signed off: its decisions cannot"):
-        services.record_decisions(session, item, people.assessor1, [Judgement(
+        record_decisions(session, item, people.assessor1, [Judgement(
             criterion, "not_yet_met", feedback=FEEDBACK, expected_current_id=met.id,
             reason="Second thoughts")])
     session.rollback()
-    # Mapping other evidence to the unit is refused too.
+    # Mapping other evidence to the unit is refused too, by the same rule as a learner's claim.
     other = add_item(session, enrolment, criteria_of(session, enrolment, "302", 1))
-    with pytest.raises(AssessmentError, match="Unit 301 is signed off: unlock it before mapping"):
-        services.record_decisions(session, other, people.assessor1, [], map_criteria=[criterion])
+    locked = "Unit 301 is already signed off: it takes no more evidence"
+    with pytest.raises(AssessmentError, match=locked):
+        record_decisions(session, other, people.assessor1, [], map_criteria=[criterion])
     session.rollback()
     # So is a learner's new claim, and its judged evidence stays put.
-    with pytest.raises(evidence.EvidenceError, match="already signed off"):
+    with pytest.raises(AssessmentError, match=locked):
         add_item(session, enrolment, [criterion])
     session.rollback()
     with pytest.raises(evidence.EvidenceError, match="judged"):
         evidence.withdraw(session, item, people.learner1)
     session.rollback()
     assert current(session, enrolment, criterion).id == met.id
-    assert count(session, EvidenceItem, EvidenceItem.enrolment_id == enrolment.id) == 1
+    assert count_rows(session, EvidenceItem, EvidenceItem.enrolment_id == enrolment.id) == 1
 
 
 def test_unlocking_needs_a_reason_then_decisions_can_be_superseded(session, people):
@@ -228,14 +237,14 @@ def test_unlocking_needs_a_reason_then_decisions_can_be_superseded(session, peop
     criterion = criteria_of(session, enrolment, "301", 1)[0]
 
     with pytest.raises(AssessmentError, match="Give the reason for unlocking"):
-        services.unlock_unit(session, signed, people.admin, "   ")
-    assert count(session, UnitUnlock) == 0
+        unlock_unit(session, signed, people.admin, "   ")
+    assert count_rows(session, UnitUnlock) == 0
 
-    unlock = services.unlock_unit(session, signed, people.admin, " EQA found a gap in 1.1 ")
+    unlock = unlock_unit(session, signed, people.admin, " EQA found a gap in 1.1 ")
     assert unlock.reason == "EQA found a gap in 1.1" and unlock.admin_id == people.admin.id
     session.expire_all()  # as the next request would see it
     with pytest.raises(AssessmentError, match="already unlocked"):
-        services.unlock_unit(session, signed, people.admin, "Again")
+        unlock_unit(session, signed, people.admin, "Again")
     event = session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "unit.unlocked"))
     assert event.data["sign_off_id"] == signed.id and event.actor_id == people.admin.id
 
@@ -254,8 +263,8 @@ def test_unlocking_needs_a_reason_then_decisions_can_be_superseded(session, peop
     decide(session, again, people.assessor1, [criterion])
     resigned = sign_off(session, enrolment, "301", people.assessor1)
     assert resigned.id != signed.id
-    assert count(session, UnitSignOff) == 2
-    assert [s.id for s in services.current_sign_offs(session, [enrolment.id])] == [resigned.id]
+    assert count_rows(session, UnitSignOff) == 2
+    assert [s.id for s in current_sign_offs(session, [enrolment.id])] == [resigned.id]
 
 
 def test_a_unit_is_signed_off_once(session, people):
@@ -265,20 +274,20 @@ def test_a_unit_is_signed_off_once(session, people):
     with pytest.raises(AssessmentError, match="Unit 301 is already signed off"):
         sign_off(session, enrolment, "301", people.assessor1)
     with pytest.raises(AssessmentError, match="already signed off"):
-        services.record_prior_achievement(session, enrolment,
+        record_prior_achievement(session, enrolment,
                                           unit_node(session, enrolment, "301").id,
                                           people.assessor1, "rpl", "Certificate")
-    assert count(session, UnitSignOff) == 1
-    assert count(session, Decision) == 11
+    assert count_rows(session, UnitSignOff) == 1
+    assert count_rows(session, Decision) == 11
 
 
 def test_unlocking_the_same_sign_off_twice_is_refused_with_a_message(session, people):
     enrolment = people.enrolment1
     meet_unit(session, enrolment, "301", people.assessor1)
     signed = sign_off(session, enrolment, "301", people.assessor1)
-    services.unlock_unit(session, signed, people.admin, "EQA found a gap")
+    unlock_unit(session, signed, people.admin, "EQA found a gap")
     with pytest.raises(AssessmentError, match="already unlocked"):
-        services.unlock_unit(session, signed, people.admin, "Again")
+        unlock_unit(session, signed, people.admin, "Again")
 
 
 def test_the_supporting_evidence_of_a_locked_rpl_unit_cannot_be_withdrawn(
@@ -286,7 +295,7 @@ def test_the_supporting_evidence_of_a_locked_rpl_unit_cannot_be_withdrawn(
     enrolment = people.enrolment1
     supporting = add_item(session, enrolment, criteria_of(session, enrolment, "303", 1),
                           title="Certificate scan")
-    services.record_prior_achievement(session, enrolment, unit_node(session, enrolment, "303").id,
+    record_prior_achievement(session, enrolment, unit_node(session, enrolment, "303").id,
                                       people.assessor1, "rpl", "Level 3 certificate, 2023",
                                       item_id=supporting.id)
     session.commit()

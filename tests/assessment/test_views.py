@@ -10,35 +10,33 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from portfolio.assessment import services
+from portfolio.assessment import decisions as assessment_decisions
 from portfolio.assessment import views as assessment_views
 from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
+from portfolio.assessment.progress import current_decisions
+from portfolio.assessment.units import record_prior_achievement, sign_off_unit
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
-from tests.assessment.helpers import (
+from tests.helpers.assessment import (
     FEEDBACK,
     add_item,
-    count,
     criteria_of,
     decide,
-    flashes,
     meet_unit,
     progress,
     status,
-    text,
     unit_node,
 )
-from tests.evidence.helpers import PDF, upload
-from tests.factories import csrf_token, log_in, make_enrolment, make_user
-
-
-def token(client) -> str:
-    return csrf_token(client, "/catalogue/")
+from tests.helpers.evidence import upload
+from tests.helpers.factories import make_enrolment, make_user
+from tests.helpers.queries import count_rows
+from tests.helpers.samples import PDF
+from tests.helpers.web import csrf_token, flashes, log_in, text
 
 
 def judge_form(client, decisions: dict[int, str], current_ids: dict[int, int | None] | None = None,
                **extra) -> dict:
-    data = {"csrf_token": token(client)}
+    data = {"csrf_token": csrf_token(client, "/catalogue/")}
     for criterion_id, outcome in decisions.items():
         data[f"outcome-{criterion_id}"] = outcome
         seen = (current_ids or {}).get(criterion_id)
@@ -99,7 +97,7 @@ def test_posting_decisions_records_them(login, people, session, item):
     # The page now carries the current decision for the next judgement.
     assert f'name="current-{met}" value="{decisions[met].id}"' in page
     assert "On this item: Met by Assessor1" in page
-    assert count(session, AuditEvent, AuditEvent.action == "decision.recorded") == 2
+    assert count_rows(session, AuditEvent, AuditEvent.action == "decision.recorded") == 2
 
 
 def test_not_yet_met_without_feedback_is_refused_on_the_page(login, people, session, item):
@@ -110,7 +108,7 @@ def test_not_yet_met_without_feedback_is_refused_on_the_page(login, people, sess
     assert response.status_code == 200
     assert flashes(text(response)) == [
         "Give the learner feedback they can act on for unit 301 criterion 1.2."]
-    assert count(session, Decision) == 0
+    assert count_rows(session, Decision) == 0
 
 
 def test_a_stale_current_decision_gives_the_conflict_message(login, people, session, item):
@@ -120,7 +118,7 @@ def test_a_stale_current_decision_gives_the_conflict_message(login, people, sess
     assert f'name="current-{first}" value=""' in page
     decide(session, item, people.assessor1, [first], "not_yet_met")  # another tab, meanwhile
     session.commit()
-    decisions, events = count(session, Decision), count(session, AuditEvent)
+    decisions, events = count_rows(session, Decision), count_rows(session, AuditEvent)
     mapped = criteria_of(session, people.enrolment1, "302", 1)[0]
 
     response = client.post(f"/evidence/{item.id}/judge", data=judge_form(
@@ -130,10 +128,11 @@ def test_a_stale_current_decision_gives_the_conflict_message(login, people, sess
     assert flashes(text(response)) == [
         "unit 301 criterion 1.1 was decided by someone else since you opened this page. "
         "Nothing was saved: reload to see their decision."]
-    assert (count(session, Decision), count(session, AuditEvent)) == (decisions, events)
+    assert (count_rows(session, Decision),
+            count_rows(session, AuditEvent)) == (decisions, events)
     assert status(session, people.enrolment1, second) == "claimed"
     assert status(session, people.enrolment1, first) == "not_yet_met"
-    assert count(session, CriterionClaim, CriterionClaim.criterion_id == mapped) == 0
+    assert count_rows(session, CriterionClaim, CriterionClaim.criterion_id == mapped) == 0
 
 
 def test_posting_the_same_page_twice_records_once(login, people, session, item):
@@ -144,7 +143,7 @@ def test_posting_the_same_page_twice_records_once(login, people, session, item):
     again = client.post(f"/evidence/{item.id}/judge", data=data)
     assert again.status_code == 200
     assert "was decided by someone else" in flashes(text(again))[-1]
-    assert count(session, Decision) == 1
+    assert count_rows(session, Decision) == 1
 
 
 def test_a_race_lost_in_the_database_gives_the_conflict_message(login, people, session, item,
@@ -155,8 +154,8 @@ def test_a_race_lost_in_the_database_gives_the_conflict_message(login, people, s
     criterion = item.claims[0].criterion_id
     decide(session, item, people.assessor1, [criterion], "not_yet_met")
     session.commit()
-    original = services._current_decisions
-    monkeypatch.setattr(services, "_current_decisions",
+    original = current_decisions
+    monkeypatch.setattr(assessment_decisions, "current_decisions",
                         lambda ids: original(ids).where(sa.false()))
 
     response = client.post(f"/evidence/{item.id}/judge",
@@ -164,8 +163,8 @@ def test_a_race_lost_in_the_database_gives_the_conflict_message(login, people, s
 
     assert response.status_code == 200
     assert assessment_views.CONFLICT in flashes(text(response))
-    assert count(session, Decision) == 1
-    assert count(session, AuditEvent, AuditEvent.action == "decision.recorded") == 1
+    assert count_rows(session, Decision) == 1
+    assert count_rows(session, AuditEvent, AuditEvent.action == "decision.recorded") == 1
 
 
 def test_the_learner_sees_feedback_and_resubmits_the_criteria_not_yet_met(
@@ -194,7 +193,7 @@ def test_the_learner_sees_feedback_and_resubmits_the_criteria_not_yet_met(
         "title": "Resubmission: Complaint call log", "description": "With the consent form",
         "evidence_date": "2026-10-02", "method": "product", "setting": "workplace",
         "declaration": "y", "uploads": [uploaded], "criteria": sorted(checked),
-        "csrf_token": token(client)})
+        "csrf_token": csrf_token(client, "/catalogue/")})
     assert response.status_code == 302, text(response)
     again = session.scalar(sa.select(EvidenceItem).order_by(EvidenceItem.id.desc()))
     assert again.resubmission_of_id == item.id
@@ -219,7 +218,7 @@ def test_an_item_with_everything_met_offers_no_resubmission(login, people, sessi
 def test_the_progress_page_shows_credits_and_whats_left(login, people, session):
     enrolment = people.enrolment1
     meet_unit(session, enrolment, "301", people.assessor1)
-    services.sign_off_unit(session, enrolment, unit_node(session, enrolment, "301").id,
+    sign_off_unit(session, enrolment, unit_node(session, enrolment, "301").id,
                            people.assessor1)
     meet_unit(session, enrolment, "302", people.assessor1)
     session.commit()
@@ -256,7 +255,7 @@ def test_the_grid_shows_each_criterions_status(login, people, session, item):
     met, not_met, claimed = (c.criterion_id for c in item.claims)
     decide(session, item, people.assessor1, [met])
     decide(session, item, people.assessor1, [not_met], "not_yet_met")
-    services.record_prior_achievement(session, enrolment, unit_node(session, enrolment, "303").id,
+    record_prior_achievement(session, enrolment, unit_node(session, enrolment, "303").id,
                                       people.assessor1, "credit_transfer", "Certificate 77")
     session.commit()
     page = text(login(people.learner1).get(f"/enrolments/{enrolment.id}/grid"))
@@ -308,16 +307,16 @@ def test_a_ncfe_unit_is_declared_then_countersigned_through_the_pages(login, peo
     page = text(client.get(url))
     assert "(learner declaration needed)" in page and "Sign off unit 01" not in page
     response = client.post(f"/enrolments/{enrolment.id}/units/{unit.id}/sign-off",
-                           data={"csrf_token": token(client)})
+                           data={"csrf_token": csrf_token(client, "/catalogue/")})
     assert response.status_code == 302
     assert flashes(text(client.get(url))) == [
         "The learner has not yet declared that the work for unit 01 is their own."]
-    assert count(session, UnitSignOff) == 0
+    assert count_rows(session, UnitSignOff) == 0
 
     client = login(people.learner2)
     assert "Declare my own work" in text(client.get(url))
     response = client.post(f"/enrolments/{enrolment.id}/units/{unit.id}/declare",
-                           data={"csrf_token": token(client)})
+                           data={"csrf_token": csrf_token(client, "/catalogue/")})
     assert response.status_code == 302
     declaration = session.scalar(sa.select(UnitDeclaration))
     assert (declaration.unit_id, declaration.learner_id) == (unit.id, people.learner2.id)
@@ -325,7 +324,7 @@ def test_a_ncfe_unit_is_declared_then_countersigned_through_the_pages(login, peo
     client = login(people.assessor2)
     assert "Sign off unit 01" in text(client.get(url))
     client.post(f"/enrolments/{enrolment.id}/units/{unit.id}/sign-off",
-                data={"csrf_token": token(client)})
+                data={"csrf_token": csrf_token(client, "/catalogue/")})
     signed = session.scalar(sa.select(UnitSignOff))
     assert signed.declaration_id == declaration.id
     page = text(client.get(url))
@@ -343,15 +342,17 @@ def test_prior_achievement_and_unlocking_through_the_pages(login, people, sessio
 
     client = login(people.assessor1)
     assert "Unit 304 achieved by RPL or credit transfer" in text(client.get(url))
-    page = text(client.post(url, data={"csrf_token": token(client), "method": "rpl",
+    page = text(client.post(url, data={"csrf_token": csrf_token(client, "/catalogue/"),
+                                       "method": "rpl",
                                        "details": "Old certificate", "item_id": theirs.id},
                             follow_redirects=True))
     assert "must be a live item of this learner&#39;s portfolio." in page
-    page = text(client.post(url, data={"csrf_token": token(client), "method": "rpl",
-                                       "details": ""}))
-    assert count(session, UnitSignOff) == 0
-    response = client.post(url, data={"csrf_token": token(client), "method": "rpl",
-                                      "details": "Pearson certificate 2291", "item_id": mine.id})
+    page = text(client.post(url, data={"csrf_token": csrf_token(client, "/catalogue/"),
+                                       "method": "rpl", "details": ""}))
+    assert count_rows(session, UnitSignOff) == 0
+    response = client.post(url, data={"csrf_token": csrf_token(client, "/catalogue/"),
+                                      "method": "rpl", "details": "Pearson certificate 2291",
+                                      "item_id": mine.id})
     assert response.status_code == 302
     signed = session.scalar(sa.select(UnitSignOff))
     assert (signed.method, signed.item_id, signed.details) == ("rpl", mine.id,
@@ -363,9 +364,10 @@ def test_prior_achievement_and_unlocking_through_the_pages(login, people, sessio
     client = login(people.admin)
     assert f'href="{unlock}"' in text(client.get(f"/enrolments/{enrolment.id}/progress"))
     assert "Unlock unit 304" in text(client.get(unlock))
-    assert client.post(unlock, data={"csrf_token": token(client), "reason": ""}).status_code == 200
-    assert count(session, UnitUnlock) == 0
-    response = client.post(unlock, data={"csrf_token": token(client),
+    assert client.post(unlock, data={"csrf_token": csrf_token(client, "/catalogue/"),
+                                     "reason": ""}).status_code == 200
+    assert count_rows(session, UnitUnlock) == 0
+    response = client.post(unlock, data={"csrf_token": csrf_token(client, "/catalogue/"),
                                          "reason": "Certificate could not be verified"})
     assert response.status_code == 302
     assert session.scalar(sa.select(UnitUnlock)).reason == "Certificate could not be verified"
@@ -387,7 +389,7 @@ def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login,
     ended.ended_at = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
     # learner1: a unit signed off, another ready, evidence awaiting judgement.
     meet_unit(session, mine, "301", people.assessor1)
-    services.sign_off_unit(session, mine, unit_node(session, mine, "301").id, people.assessor1)
+    sign_off_unit(session, mine, unit_node(session, mine, "301").id, people.assessor1)
     meet_unit(session, mine, "302", people.assessor1)
     waiting = add_item(session, mine, criteria_of(session, mine, "303", 2))
     session.commit()
@@ -423,10 +425,11 @@ def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login,
     assert _caseload_ids(text(login(people.iqa2).get("/caseload"))) == []
 
 
-_AUDIT_ROW = re.compile(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>")
+_AUDIT_ROW = re.compile(
+    r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>")
 
 
-def audit_rows(client, query="") -> list[tuple[str, str, str, str]]:
+def audit_rows(client, query="") -> list[tuple[str, str, str, str, str]]:
     response = client.get(f"/admin/audit{query}")
     assert response.status_code == 200
     return [tuple(html.unescape(c) for c in row) for row in _AUDIT_ROW.findall(text(response))]
@@ -451,8 +454,18 @@ def test_the_audit_trail_filters_by_user_learner_and_date(login, people, session
                               "decision.recorded", "enrolment.created", "login.failed"])
     assert not any(r[1] == "Learner" or r[3] == "Learner" for r in rows)  # South's learner
 
+    # Each event reads as a sentence, not as its stored data.
+    sentences = {(r[2].split()[0], r[4]) for r in rows}
+    assert ("login.failed", "Someone failed to log in as learner1@north.test") in sentences
+    assert {s.split("”")[-1] for a, s in sentences if a == "evidence.created"} == {
+        " (1 file, 2 criteria claimed)", " (1 file, 1 criteria claimed)"}
+    assert not any("{" in s for _, s in sentences)
+
     by_assessor = audit_rows(client, f"?user_id={people.assessor1.id}")
     assert len(by_assessor) == 2
+    assert {r[4] for r in by_assessor} == {
+        f"Assessor1 judged unit 301 criterion {code} met on evidence #{mine.id}"
+        for code in ("1.1", "1.2")}
     assert {(r[1], r[2].split()[0], r[3]) for r in by_assessor} == {
         ("Assessor1", "decision.recorded", "Learner1")}
 

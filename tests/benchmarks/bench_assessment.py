@@ -20,8 +20,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests import databases
-from tests.assessment_data import DIPLOMA, seed_portfolio
+from tests.helpers import databases
+from tests.helpers.assessment_data import DIPLOMA, seed_portfolio
+from tests.helpers.queries import count_queries
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LEARNERS = 60
@@ -68,7 +69,7 @@ def _safe(url: str) -> str:
 
 @contextmanager
 def _database(server_url: str, directory: Path):
-    """A new database from tests.databases, on ``server_url`` (empty: SQLite)."""
+    """A new database from tests.helpers.databases, on ``server_url`` (empty: SQLite)."""
     saved = databases.SERVER_URL
     databases.SERVER_URL = server_url
     try:
@@ -88,21 +89,19 @@ def _on_database(label: str, server_url: str):
 
 
 def _measure(label: str, directory: Path, url: str):
-    from flask_migrate import upgrade
-
     from portfolio import create_app
     from portfolio.accounts.models import Centre
-    from portfolio.assessment import services
     from portfolio.catalogue import services as catalogue
+    from portfolio.catalogue.tree import version_tree
     from portfolio.config import Settings
     from portfolio.extensions import db
-    from tests.factories import log_in, make_enrolment, make_user
+    from tests.helpers.app import migrate_with_catalogue
+    from tests.helpers.factories import make_enrolment, make_user
+    from tests.helpers.web import csrf_token, log_in
 
     app = create_app(Settings(instance_path=directory, database_url=url, secret_key="bench"))
     with app.app_context():
-        upgrade()
-        for spec in catalogue.load_builtin_specs():
-            catalogue.import_spec(db.session, spec)
+        migrate_with_catalogue(catalogue.load_builtin_specs())
         centre = Centre(name="Bench College")
         db.session.add(centre)
         db.session.flush()
@@ -134,7 +133,7 @@ def _measure(label: str, directory: Path, url: str):
         db.session.commit()
         big, small = enrolments[0].id, lone.id
         # The catalogue tree is cached per process: build it first, so every figure is warm.
-        services.version_tree(db.session, enrolments[0].version_id)
+        version_tree(db.session, enrolments[0].version_id)
         engine = db.engine
         db.session.remove()
     deadline = _install_deadline(engine)
@@ -169,7 +168,7 @@ def _measure(label: str, directory: Path, url: str):
                    f"{queries:2d} queries   ({verdict})")
 
     # A second assessor with one learner of SMALL_ITEMS items: the query counts to compare.
-    client.post("/logout", data={"csrf_token": _token(client)})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/catalogue/")})
     assert log_in(client, "assessor2@bench.test").status_code == 302
     counts = {name: _time(client, engine, path, deadline, 1)[1] for name, path in (
         ("progress", f"/enrolments/{small}/progress"), ("grid", f"/enrolments/{small}/grid"),
@@ -178,12 +177,6 @@ def _measure(label: str, directory: Path, url: str):
            f"claims: progress {counts['progress']}, grid {counts['grid']}, "
            f"caseload {counts['caseload']}")
     engine.dispose()
-
-
-def _token(client) -> str:
-    from tests.factories import csrf_token
-
-    return csrf_token(client, "/catalogue/")
 
 
 def _install_deadline(engine) -> list[float]:
@@ -209,28 +202,19 @@ def _time(client, engine, path: str, deadline: list[float], repeat: int = REQUES
           ) -> tuple[list[float], int | None]:
     """Milliseconds of each GET after a warm-up (the warm-up alone when it is slower than
     SLOW_S), and the statements of the last one (None when interrupted)."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(
-                ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
-            statements.append(statement)
-
     timings = []
     for n in range(repeat + 1):
-        statements.clear()
-        sa.event.listen(engine, "before_cursor_execute", record)
-        deadline[0] = time.monotonic() + DEADLINE_S
-        start = time.perf_counter()
-        try:
-            response = client.get(path)
-            response.get_data()
-        except sa.exc.OperationalError:  # when the app propagates errors
-            response = None
-        finally:
-            interrupted = time.monotonic() > deadline[0]
-            deadline[0] = float("inf")
-            sa.event.remove(engine, "before_cursor_execute", record)
+        with count_queries(engine) as statements:
+            deadline[0] = time.monotonic() + DEADLINE_S
+            start = time.perf_counter()
+            try:
+                response = client.get(path)
+                response.get_data()
+            except sa.exc.OperationalError:  # when the app propagates errors
+                response = None
+            finally:
+                interrupted = time.monotonic() > deadline[0]
+                deadline[0] = float("inf")
         if interrupted or response is None:
             return [DEADLINE_S * 1e3], None
         if response.status_code != 200:

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from portfolio.catalogue import services
-from portfolio.catalogue.rules import evaluate, plan
+from portfolio.catalogue.planning import plan
+from portfolio.catalogue.rules import evaluate
 
 DIPLOMA = "600/9662/7"
 

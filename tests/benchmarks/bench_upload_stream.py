@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import http.cookiejar
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,8 @@ from pathlib import Path
 
 import boto3
 
-from tests.storage_server import start_test_store, storage_config_for
+from tests.helpers.storage_server import start_test_store, storage_config_for
+from tests.helpers.web import token_in
 
 SERVER = r"""
 import datetime as dt, sys
@@ -151,12 +151,12 @@ def _log_in(port: int) -> tuple[str, str]:
     opener.addheaders = [("User-Agent", USER_AGENT)]
     base = f"http://127.0.0.1:{port}"
     page = opener.open(f"{base}/login").read().decode()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    token = token_in(page)
     form = urllib.parse.urlencode({"email": "learner@bench.example.org",
                                    "password": "bench-password", "csrf_token": token}).encode()
     opener.open(f"{base}/login", form)
     page = opener.open(f"{base}/catalogue/").read().decode()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    token = token_in(page)
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     return cookie, token
 

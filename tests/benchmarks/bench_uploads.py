@@ -8,7 +8,7 @@ import time
 
 from PIL import Image
 
-from portfolio.core.uploads import make_derivatives
+from portfolio.core.uploads.images import make_derivatives
 
 RUNS = 20
 SIZE = (4000, 3000)

@@ -7,38 +7,24 @@ import threading
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from portfolio.catalogue import services as catalogue
-from portfolio.extensions import db
-from tests.conftest import make_app
-from tests.databases import create_database, drop_database
+from tests.helpers.app import app_on_new_database
 
 CHROMIUM = Path(os.environ.get("PORTFOLIO_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture()
 def live_app(tmp_path, builtin_specs):
-    url = create_database(tmp_path)
-    app = make_app(tmp_path, url)
-    with app.app_context():
-        upgrade()
-        for spec in builtin_specs.values():
-            catalogue.import_spec(db.session, spec)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        drop_database(url)
+    with app_on_new_database(tmp_path, builtin_specs.values()) as app:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+        try:
+            yield app
+        finally:
+            server.shutdown()
 
 
 @pytest.fixture()

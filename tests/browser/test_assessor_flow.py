@@ -13,14 +13,12 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from portfolio.accounts import services as accounts
-from portfolio.accounts.models import Centre
-from portfolio.catalogue import services as catalogue
 from portfolio.catalogue.models import Criterion, Unit
 from portfolio.evidence import services as evidence
+from portfolio.evidence import uploads
 from portfolio.extensions import db, object_store
-from tests.evidence.helpers import PDF
-from tests.factories import PASSWORD
+from tests.helpers.browser import log_in_page, seed_enrolment
+from tests.helpers.samples import PDF
 
 pytestmark = pytest.mark.browser
 
@@ -33,32 +31,20 @@ def _seed(app) -> int:
     """People, an enrolment on 600/1636/X and one item claiming every criterion of unit 204;
     returns the enrolment's id."""
     with app.app_context():
-        centre = Centre(name="Flow College")
-        db.session.add(centre)
-        db.session.flush()
-
-        def person(email, role, name):
-            return accounts.create_user(db.session, centre, accounts.NewUser(
-                email, name, PASSWORD, (role,)), actor=None)
-
-        learner = person(LEARNER, "learner", "Lena Learner")
-        assessor = person(ASSESSOR, "assessor", "Asha Assessor")
-        iqa = person("iqa@flow.example.org", "iqa", "Ivan IQA")
-        version = catalogue.find_version(db.session, "600/1636/X")
-        enrolment = accounts.enrol(db.session, centre, accounts.NewEnrolment(
-            learner_id=learner.id, version_id=version.id, registration_number="FLOW-1",
-            start_date=dt.date.today() - dt.timedelta(days=60),
-            planned_end_date=dt.date.today() + dt.timedelta(days=300),
-            assessor_id=assessor.id, iqa_id=iqa.id), actor=None)
+        seeded = seed_enrolment(db.session, "Flow College", "flow.example.org", "FLOW-1",
+                                dt.date.today() - dt.timedelta(days=60),
+                                dt.date.today() + dt.timedelta(days=300))
+        enrolment, learner = seeded.enrolment, seeded.users["learner"]
+        assert (learner.email, seeded.users["assessor"].email) == (LEARNER, ASSESSOR)
         criteria = list(db.session.scalars(
             sa.select(Criterion.id).join(Unit, Unit.id == Criterion.unit_id)
-            .where(Unit.version_id == version.id, Unit.number == UNIT)))
+            .where(Unit.version_id == enrolment.version_id, Unit.number == UNIT)))
         assert len(criteria) == 8
         settings = app.config["PORTFOLIO_SETTINGS"]
-        upload = evidence.receive_upload(
+        upload = uploads.receive_upload(
             db.session, object_store(), enrolment, learner, io.BytesIO(PDF),
             "systems-account.pdf",
-            evidence.UploadLimits(settings.upload_max_bytes, settings.image_max_pixels))
+            uploads.UploadLimits(settings.upload_max_bytes, settings.image_max_pixels))
         evidence.create_item(
             db.session, enrolment, learner, evidence.ItemDetails(
                 title="Using the contact centre systems", description="My reflective account",
@@ -67,14 +53,6 @@ def _seed(app) -> int:
             [upload.id], criteria, declared=True)
         db.session.commit()
         return enrolment.id
-
-
-def _log_in(page, base, email):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("button:has-text('Log out')")
 
 
 def _log_out(page):
@@ -95,13 +73,13 @@ def test_assessor_judges_feedback_resubmission_and_sign_off(live_app, browser, t
     page = context.new_page()
 
     # The learner starts with nothing achieved.
-    _log_in(page, base, LEARNER)
+    log_in_page(page, base, LEARNER)
     page.goto(f"{base}/enrolments/{enrolment_id}/progress")
     assert _credits(page) == "0"
     _log_out(page)
 
     # The assessor finds the item awaiting a decision and judges it: 1.1 not yet met, the rest met.
-    _log_in(page, base, ASSESSOR)
+    log_in_page(page, base, ASSESSOR)
     page.click("header nav >> text=Caseload")
     row = page.locator("table.caseload tbody tr", has_text="Lena Learner")
     assert "1 item(s)" in row.inner_text()
@@ -123,7 +101,7 @@ def test_assessor_judges_feedback_resubmission_and_sign_off(live_app, browser, t
     _log_out(page)
 
     # The learner reads the feedback and resubmits with a new file for the criterion not met.
-    _log_in(page, base, LEARNER)
+    log_in_page(page, base, LEARNER)
     page.click("text=Using the contact centre systems")
     decision = page.locator(".claims-list .decision.outcome-not_yet_met")
     assert decision.count() == 1
@@ -145,7 +123,7 @@ def test_assessor_judges_feedback_resubmission_and_sign_off(live_app, browser, t
     _log_out(page)
 
     # The assessor sees the resubmission awaiting, judges it met, and signs the unit off.
-    _log_in(page, base, ASSESSOR)
+    log_in_page(page, base, ASSESSOR)
     page.click("header nav >> text=Caseload")
     row = page.locator("table.caseload tbody tr", has_text="Lena Learner")
     row.locator("a", has_text="1 item(s)").click()
@@ -164,7 +142,7 @@ def test_assessor_judges_feedback_resubmission_and_sign_off(live_app, browser, t
     _log_out(page)
 
     # The learner's progress page shows the unit achieved and its credits counted.
-    _log_in(page, base, LEARNER)
+    log_in_page(page, base, LEARNER)
     page.click("nav.tabs >> text=Progress")
     unit_row = page.locator("tr.unit-achieved", has=page.locator(f"a:text-is('{UNIT}')"))
     assert unit_row.count() == 1

@@ -7,34 +7,17 @@ import datetime as dt
 
 import pytest
 
-from portfolio.accounts import services as accounts
-from portfolio.accounts.models import Centre
-from portfolio.catalogue import services as catalogue
 from portfolio.extensions import db
-from tests.evidence.helpers import PDF, jpeg_with_location
-from tests.factories import PASSWORD
+from tests.helpers.browser import log_in_page, seed_enrolment
+from tests.helpers.samples import PDF, jpeg_with_location
 
 pytestmark = pytest.mark.browser
 
 
 def _seed(app):
     with app.app_context():
-        centre = Centre(name="Browser College")
-        db.session.add(centre)
-        db.session.flush()
-
-        def person(email, role):
-            return accounts.create_user(db.session, centre, accounts.NewUser(
-                email, email.split("@")[0].title(), PASSWORD, (role,)), actor=None)
-
-        learner = person("learner@browser.example.org", "learner")
-        assessor = person("assessor@browser.example.org", "assessor")
-        iqa = person("iqa@browser.example.org", "iqa")
-        version = catalogue.find_version(db.session, "600/1636/X")
-        accounts.enrol(db.session, centre, accounts.NewEnrolment(
-            learner_id=learner.id, version_id=version.id, registration_number="B-1",
-            start_date=dt.date(2026, 9, 1), planned_end_date=dt.date(2027, 9, 1),
-            assessor_id=assessor.id, iqa_id=iqa.id), actor=None)
+        seed_enrolment(db.session, "Browser College", "browser.example.org", "B-1",
+                       dt.date(2026, 9, 1), dt.date(2027, 9, 1))
         db.session.commit()
 
 
@@ -58,10 +41,7 @@ def test_learner_uploads_a_photo_and_a_pdf(live_app, browser, tmp_path):
 
     page.route("**/uploads", drop_first_pdf_upload)
 
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", "learner@browser.example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in_page(page, base, "learner@browser.example.org")
     page.wait_for_url("**/evidence")
 
     page.click("text=Add evidence")

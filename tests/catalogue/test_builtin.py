@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from portfolio.catalogue.rules import evaluate, plan
+from portfolio.catalogue.planning import plan
+from portfolio.catalogue.rules import evaluate
 from portfolio.config import PROJECT_ROOT
 
 # QN: (units, learning outcomes, criteria, credits of all units, source document)

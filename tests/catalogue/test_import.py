@@ -12,7 +12,7 @@ from portfolio.catalogue import services
 from portfolio.catalogue.models import Criterion, Qualification, QualificationVersion, Unit
 from portfolio.catalogue.spec import load_spec
 from tests.catalogue.test_spec import MINIMAL, as_bytes
-from tests.conftest import count_rows
+from tests.helpers.queries import count_rows
 
 
 def test_importing_the_same_file_twice_changes_nothing(session):
@@ -87,7 +87,7 @@ def test_the_cli_imports_a_good_file(cli, session, tmp_path):
 
 @pytest.mark.parametrize("qualification_number", ["600/1636/X", "600/9662/7"])
 def test_loading_a_version_takes_a_fixed_number_of_queries(app, session, qualification_number):
-    from tests.queries import count_queries
+    from tests.helpers.queries import count_queries
 
     with count_queries() as queries:
         version = services.find_version(session, qualification_number)

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import boto3
 import pytest
 
-from portfolio.core.storage import (
-    EmbeddedStore,
-    ObjectStore,
-    StorageError,
-    content_disposition,
-)
-from tests.storage_server import start_test_store, storage_config_for
-
-MiB = 1024 * 1024
+from portfolio.core.storage import ObjectStore, StorageError, content_disposition
+from tests.helpers.storage_server import free_port, start_test_store, storage_config_for
+from tests.helpers.streams import GeneratedStream, MiB, payload
 
 
 @pytest.fixture(scope="module")
@@ -58,47 +48,6 @@ def s3(config):
 def prefix():
     """Tests share the bucket; each writes under its own prefix."""
     return f"test/{uuid.uuid4().hex}/"
-
-
-def payload(size: int, seed: str = "") -> Iterator[bytes]:
-    """Deterministic bytes in 64 KiB blocks, so a large stream need not be held to compare."""
-    block = 0
-    while size > 0:
-        data = hashlib.sha256(f"{seed}{block}".encode()).digest() * 2048
-        yield data[:size]
-        size -= len(data)
-        block += 1
-
-
-class GeneratedStream:
-    """A stream with ``read`` only (no seek, no tell), giving short reads as a socket does."""
-
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks = chunks
-        self._pending = b""
-        self.largest_read = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            return self._pending + b"".join(self._chunks)
-        self.largest_read = max(self.largest_read, size)
-        if not self._pending:
-            self._pending = next(self._chunks, b"")
-        data, self._pending = self._pending[:size], self._pending[size:]
-        return data
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def weed_running(pid: int) -> bool:
-    try:
-        return b"weed" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return False
 
 
 def test_put_stream_uploads_a_non_seekable_stream_in_parts(store, s3, prefix):
@@ -331,35 +280,3 @@ def test_writing_to_a_missing_bucket_fails(config):
         store.put_bytes("key", b"x", "text/plain")
     with pytest.raises(StorageError, match="'no-such-bucket' does not exist"):
         store.put_stream("key", GeneratedStream(payload(10 * MiB)), "text/plain")
-
-
-def test_a_stopped_store_refuses_writes_and_leaves_no_process(tmp_path):
-    port = free_port()
-    with start_test_store(tmp_path / "s3", s3_port=port) as embedded:
-        assert embedded.endpoint_url == f"http://127.0.0.1:{port}"
-        store = ObjectStore(storage_config_for(embedded))
-        store.put_bytes("before", b"x", "text/plain")
-        pid = embedded.pid
-        assert weed_running(pid)
-
-    assert not weed_running(pid)
-    assert embedded.pid is None
-    with pytest.raises(StorageError, match="Cannot connect to the object store"):
-        store.put_bytes("after", b"x", "text/plain")
-    with pytest.raises(StorageError, match="Could not store 'after'"):
-        store.put_stream("after", GeneratedStream(payload(MiB)), "text/plain")
-    embedded.stop()
-
-
-def test_a_taken_s3_port_is_named(tmp_path):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(StorageError, match=f"Port {port} on 127.0.0.1 is taken"):
-            start_test_store(tmp_path / "s3", s3_port=port)
-
-
-def test_the_embedded_store_needs_credentials(tmp_path):
-    with pytest.raises(StorageError, match="needs an access key and a secret key"):
-        EmbeddedStore(tmp_path, access_key="portfolio", secret_key="")

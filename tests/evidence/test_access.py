@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from portfolio.evidence.models import EvidenceItem
-from tests.evidence.helpers import criterion_ids, jpeg_with_location, submit_item, upload
-from tests.factories import csrf_token
+from tests.helpers.evidence import criterion_ids, submit_item, upload
+from tests.helpers.samples import jpeg_with_location
+from tests.helpers.web import csrf_token
 
 VIEWERS = {"learner1", "assessor1", "iqa1", "admin"}
 CHANGERS = {"learner1"}

@@ -13,15 +13,10 @@ from PIL import Image
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence.models import EvidenceFile, EvidenceItem
 from portfolio.extensions import object_store
-from tests.conftest import count_rows
-from tests.evidence.helpers import (
-    PDF,
-    criterion_ids,
-    jpeg_with_location,
-    submit_item,
-    upload,
-)
-from tests.factories import csrf_token
+from tests.helpers.evidence import criterion_ids, submit_item, upload
+from tests.helpers.queries import count_rows
+from tests.helpers.samples import PDF, jpeg_with_location
+from tests.helpers.web import csrf_token
 
 
 def fetch(url: str):
@@ -131,7 +126,7 @@ def test_criteria_of_another_qualification_cannot_be_claimed(login, people, sess
     uploaded = upload(client, people.enrolment1, PDF, "a.pdf").get_json()["id"]
     foreign = criterion_ids(people.enrolment2, 1)
     response = submit_item(client, people.enrolment1, [uploaded], foreign)
-    assert "not part of your qualification" in response.get_data(as_text=True)
+    assert "not part of this qualification" in response.get_data(as_text=True)
 
 
 def test_another_learners_upload_cannot_be_attached(login, people):

@@ -7,23 +7,21 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from portfolio.core.storage import ObjectStore, StorageConfig
-from portfolio.evidence import services
+from portfolio.core.storage import ObjectStore
+from portfolio.evidence import uploads
 from portfolio.evidence.models import EvidenceFile
 from portfolio.extensions import db, object_store
-from tests.conftest import count_rows
-from tests.evidence.helpers import PDF, criterion_ids, submit_item, upload
-from tests.storage_server import start_test_store
+from tests.helpers.evidence import criterion_ids, submit_item, upload
+from tests.helpers.queries import count_rows
+from tests.helpers.samples import PDF
+from tests.helpers.storage_server import start_test_store, storage_config_for
 
 
 def test_storage_stopped_mid_test_refuses_the_upload_and_keeps_no_record(
         login, people, session, app, tmp_path):
     doomed = start_test_store(tmp_path / "doomed")
     original = app.extensions["object_store"]
-    app.extensions["object_store"] = ObjectStore(StorageConfig(
-        endpoint_url=doomed.endpoint_url, public_endpoint_url=doomed.endpoint_url,
-        bucket=doomed.bucket, region="us-east-1", access_key=doomed.access_key,
-        secret_key=doomed.secret_key, addressing_style="path", presign_seconds=60))
+    app.extensions["object_store"] = ObjectStore(storage_config_for(doomed))
     try:
         client = login(people.learner1)
         assert upload(client, people.enrolment1, PDF, "first.pdf").status_code == 200
@@ -47,7 +45,7 @@ def test_a_failed_commit_leaves_an_orphan_that_the_sweep_removes(
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(db.session, "commit", failing_commit)
-    monkeypatch.setattr(services, "forget_uploads", lambda store, uploads: None)
+    monkeypatch.setattr(uploads, "_forget_objects", lambda store, keys: None)
     with pytest.raises(RuntimeError):
         upload(client, people.enrolment1, PDF, "lost.pdf")
     monkeypatch.undo()
@@ -57,9 +55,9 @@ def test_a_failed_commit_leaves_an_orphan_that_the_sweep_removes(
         EvidenceFile.object_key.in_(orphans)))
 
     # Younger than the grace period: kept (the upload may still be committing).
-    services.sweep_objects(session, object_store(), dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    uploads.sweep_objects(session, object_store(), dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     assert orphans <= {k for k, _ in object_store().iter_objects("evidence/")}
-    swept = services.sweep_objects(session, object_store(),
+    swept = uploads.sweep_objects(session, object_store(),
                                    dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5))
     assert swept.orphaned_objects >= 1
     assert not orphans & {k for k, _ in object_store().iter_objects("evidence/")}
@@ -84,8 +82,8 @@ def test_the_sweep_removes_unattached_uploads_and_never_attached_files(login, pe
     kept_file = session.get(EvidenceFile, kept)
 
     future = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
-    assert services.drop_unattached_uploads(session, future) >= 1
-    services.sweep_objects(session, object_store(), future)
+    assert uploads.drop_unattached_uploads(session, future) >= 1
+    uploads.sweep_objects(session, object_store(), future)
 
     keys = {k for k, _ in object_store().iter_objects("evidence/")}
     assert session.get(EvidenceFile, abandoned) is None and abandoned_key not in keys

@@ -1,13 +1,12 @@
-"""Test data: two centres, two users of each role, enrolments, and logging in through the form."""
+"""Test data: two centres, two users of each role, and enrolments."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from dataclasses import dataclass
 
-from portfolio.accounts.models import Centre, Enrolment, User
+from portfolio.accounts.models import Centre, Enrolment, RoleGrant, User
 from portfolio.accounts.services import hash_password
 from portfolio.catalogue import services as catalogue
 
@@ -20,8 +19,11 @@ def password_hash() -> str:
 
 
 def make_user(session, centre, email, *roles, name=None) -> User:
+    """A user holding ``roles`` (unscoped, unexpiring) in ``centre``. The grants are made
+    directly, not through ``grant_role``, so tests can set up what it would refuse."""
     user = User(centre_id=centre.id, email=email, name=name or email.split("@")[0].title(),
-                password_hash=password_hash(), **{f"is_{role}": True for role in roles})
+                password_hash=password_hash(),
+                grants=[RoleGrant(centre_id=centre.id, role=role) for role in roles])
     session.add(user)
     session.flush()
     return user
@@ -84,16 +86,3 @@ def make_people(session) -> People:
                                        "600/1636/X"),
     )
 
-
-_TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
-
-
-def csrf_token(client, path="/login") -> str:
-    page = client.get(path, follow_redirects=True).get_data(as_text=True)
-    return _TOKEN.search(page).group(1)
-
-
-def log_in(client, user_or_email, password=PASSWORD):
-    email = getattr(user_or_email, "email", user_or_email)
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": csrf_token(client)})

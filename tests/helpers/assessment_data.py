@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portfolio.accounts.models import Enrolment
+from portfolio.assessment.caseload import refresh_awaiting
 from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
-from portfolio.assessment.services import refresh_awaiting
 from portfolio.catalogue.models import Criterion, QualificationVersion, Unit
 from portfolio.evidence.models import (
     METHODS,

@@ -1,19 +1,18 @@
-"""Building portfolios for the assessment tests: evidence items with stored-file rows, judgements,
-whole units met, and reading pages."""
+"""Building portfolios for the assessment tests: evidence items with stored-file rows, judgements
+and whole units met."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import itertools
-import re
-
-import sqlalchemy as sa
 
 from portfolio.accounts.models import User
-from portfolio.assessment import services
+from portfolio.assessment.decisions import Judgement, record_decisions
 from portfolio.assessment.models import Decision
+from portfolio.assessment.progress import Progress, progress_for
+from portfolio.assessment.queries import history
+from portfolio.catalogue.tree import UnitNode, version_tree
 from portfolio.evidence import services as evidence
 from portfolio.evidence.models import EvidenceFile, EvidenceItem
 
@@ -21,8 +20,8 @@ _numbers = itertools.count(1)
 FEEDBACK = "Add the call log that shows how you closed the complaint."
 
 
-def unit_node(session, enrolment, number: str) -> services.UnitNode:
-    tree = services.version_tree(session, enrolment.version_id)
+def unit_node(session, enrolment, number: str) -> UnitNode:
+    tree = version_tree(session, enrolment.version_id)
     return next(u for u in tree.units if u.number == number)
 
 
@@ -54,7 +53,7 @@ def add_item(session, enrolment, criteria, title=None, files=1, resubmission_of=
 
 
 def current(session, enrolment, criterion_id: int) -> Decision | None:
-    found = services.history(session, enrolment.id, criterion_id)
+    found = history(session, enrolment.id, criterion_id)
     return found[0] if found else None
 
 
@@ -66,10 +65,10 @@ def decide(session, item, assessor, criteria, outcome="met", feedback="", reason
     judgements = []
     for criterion_id in criteria:
         now = current(session, item.enrolment, criterion_id)
-        judgements.append(services.Judgement(
+        judgements.append(Judgement(
             criterion_id, outcome, feedback=feedback, reason=reason,
             expected_current_id=now.id if now else None))
-    return services.record_decisions(session, item, assessor, judgements, map_criteria)
+    return record_decisions(session, item, assessor, judgements, map_criteria)
 
 
 def meet_unit(session, enrolment, number: str, assessor) -> EvidenceItem:
@@ -80,24 +79,10 @@ def meet_unit(session, enrolment, number: str, assessor) -> EvidenceItem:
     return item
 
 
-def progress(session, enrolment) -> services.Progress:
-    return services.progress_for(session, [enrolment])[enrolment.id]
+def progress(session, enrolment) -> Progress:
+    return progress_for(session, [enrolment])[enrolment.id]
 
 
 def status(session, enrolment, criterion_id: int) -> str:
     return progress(session, enrolment).state(criterion_id).status
 
-
-def count(session, model, *where) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-_FLASH = re.compile(r'class="flash[^"]*"[^>]*>(.*?)<', re.S)
-
-
-def flashes(page: str) -> list[str]:
-    return [html.unescape(m.strip()) for m in _FLASH.findall(page)]

@@ -1,27 +1,11 @@
-"""Making sample files and uploading them through the app."""
+"""Evidence through the app: uploading files, the criteria to claim, submitting an item. The
+sample files themselves are in ``tests.helpers.samples``."""
 
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
-from PIL import Image
-
-from tests.factories import csrf_token
-
-
-def jpeg_with_location(width=640, height=480) -> bytes:
-    """A JPEG carrying EXIF orientation 6 (rotate 90°) and a GPS position."""
-    image = Image.new("RGB", (width, height), (200, 120, 40))
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", exif=exif)
-    return buffer.getvalue()
-
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b" " * 2000
+from tests.helpers.web import csrf_token
 
 
 def upload(client, enrolment, data: bytes, filename: str):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
-from portfolio.core.storage import EmbeddedStore, StorageConfig
+from portfolio.core.embedded_store import EmbeddedStore
+from portfolio.core.storage import StorageConfig
 
 TEST_BUCKET = "portfolio-test"
 TEST_ACCESS_KEY = "portfolio-test"
@@ -21,3 +23,10 @@ def storage_config_for(store: EmbeddedStore, **overrides) -> StorageConfig:
     values = {"endpoint_url": store.endpoint_url, "bucket": store.bucket,
               "access_key": store.access_key, "secret_key": store.secret_key}
     return StorageConfig(**{**values, **overrides})
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (at the moment of asking)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,18 @@
+"""Who may see a centre's people and a learner's record: named predicates, checked on loaded
+objects. A refusal is a 404, the same as a missing id, so ids reveal nothing."""
+
+from __future__ import annotations
+
+from portfolio.accounts.models import Enrolment, User
+
+
+def is_centre_admin(user: User, centre_id: int) -> bool:
+    return bool(user.is_authenticated and user.holds("centre_admin", centre_id))
+
+
+def can_view_enrolment(user: User, enrolment: Enrolment) -> bool:
+    """The learner, their assessor, their IQA, and their centre's admins."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return (user.id in (enrolment.learner_id, enrolment.assessor_id, enrolment.iqa_id)
+            or is_centre_admin(user, enrolment.centre_id))

@@ -1,0 +1,232 @@
+"""The derived state of portfolios: criterion statuses, unit progress and the qualification's
+progress under its rules of combination.
+
+Statuses are never stored: a criterion's status comes from its current decision (the one no later
+decision supersedes) and its pending claims; a unit is achieved by a current sign-off; the
+qualification's progress comes from the catalogue's rules engine. Every read here takes a fixed
+number of queries whatever the size of the portfolio, and works for many enrolments at once as for
+one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from portfolio.accounts.models import Enrolment
+from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
+from portfolio.catalogue.planning import Plan, plan
+from portfolio.catalogue.rules import Evaluation, evaluate
+from portfolio.catalogue.tree import UnitNode, VersionTree, version_tree
+from portfolio.evidence.models import CriterionClaim, EvidenceItem
+
+STATUS_LABELS = {
+    "not_started": "Not started",
+    "claimed": "Claimed, awaiting judgement",
+    "met": "Met",
+    "not_yet_met": "Not yet met",
+}
+
+
+def current_decisions(enrolment_ids: Sequence[int]) -> sa.Select:
+    """Decisions no later decision supersedes."""
+    later = aliased(Decision)
+    return (sa.select(Decision).where(
+        Decision.enrolment_id.in_(enrolment_ids),
+        ~sa.exists().where(later.supersedes_id == Decision.id)))
+
+
+def _pending_claims(enrolment_ids: Sequence[int]) -> sa.Select:
+    """Claims of live items on which no decision has been recorded for that item."""
+    return (sa.select(EvidenceItem.enrolment_id, CriterionClaim.criterion_id,
+                      EvidenceItem.id.label("item_id"), EvidenceItem.created_at)
+            .join(CriterionClaim, CriterionClaim.item_id == EvidenceItem.id)
+            .where(EvidenceItem.enrolment_id.in_(enrolment_ids),
+                   EvidenceItem.withdrawn_at.is_(None),
+                   # The enrolment lets the probe use the (enrolment_id, item_id) index.
+                   ~sa.exists().where(Decision.enrolment_id == EvidenceItem.enrolment_id,
+                                      Decision.item_id == EvidenceItem.id,
+                                      Decision.criterion_id == CriterionClaim.criterion_id)))
+
+
+def current_sign_offs(session: Session, enrolment_ids: Sequence[int]) -> list[UnitSignOff]:
+    return list(session.scalars(
+        sa.select(UnitSignOff).outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
+        .where(UnitSignOff.enrolment_id.in_(enrolment_ids), UnitUnlock.id.is_(None))
+        .options(joinedload(UnitSignOff.assessor))
+        .order_by(UnitSignOff.id)))
+
+
+def signed_off_unit_ids(session: Session, enrolment_id: int) -> set[int]:
+    """The units of an enrolment that are signed off and not unlocked: they are locked."""
+    return set(session.scalars(
+        sa.select(UnitSignOff.unit_id)
+        .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
+        .where(UnitSignOff.enrolment_id == enrolment_id, UnitUnlock.id.is_(None))))
+
+
+@dataclass
+class CriterionState:
+    status: str = "not_started"
+    decision: Decision | None = None
+    claims: int = 0
+    pending: int = 0
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class UnitProgress:
+    unit: UnitNode
+    criteria: dict[int, CriterionState]
+    sign_off: UnitSignOff | None
+    declaration: UnitDeclaration | None
+
+    @property
+    def declared(self) -> bool:
+        return self.declaration is not None
+
+    @property
+    def met(self) -> int:
+        return sum(1 for s in self.criteria.values() if s.status == "met")
+
+    @property
+    def total(self) -> int:
+        return len(self.criteria)
+
+    @property
+    def is_achieved(self) -> bool:
+        return self.sign_off is not None
+
+    @property
+    def ready_for_sign_off(self) -> bool:
+        return not self.is_achieved and self.total > 0 and self.met == self.total
+
+    @property
+    def status(self) -> str:
+        if self.is_achieved:
+            return "achieved"
+        if self.ready_for_sign_off:
+            return "ready"
+        if any(s.status != "not_started" for s in self.criteria.values()):
+            return "in_progress"
+        return "not_started"
+
+
+@dataclass
+class Progress:
+    enrolment: Enrolment
+    tree: VersionTree
+    units: list[UnitProgress]
+    evaluation: Evaluation
+    plan: Plan | None
+
+    @property
+    def criteria_met(self) -> int:
+        return sum(u.total if u.is_achieved else u.met for u in self.units)
+
+    @property
+    def criteria_total(self) -> int:
+        return sum(u.total for u in self.units)
+
+    @property
+    def percent_met(self) -> int:
+        return round(100 * self.criteria_met / self.criteria_total) if self.criteria_total else 0
+
+    def state(self, criterion_id: int) -> CriterionState:
+        return self.unit(self.tree.unit_of_criterion[criterion_id].id).criteria[criterion_id]
+
+    def unit(self, unit_id: int) -> UnitProgress:
+        return next(u for u in self.units if u.unit.id == unit_id)
+
+    @property
+    def locked_unit_ids(self) -> set[int]:
+        return {u.unit.id for u in self.units if u.is_achieved}
+
+
+def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int, Progress]:
+    """Progress of several enrolments in a fixed number of queries."""
+    ids = [e.id for e in enrolments]
+    if not ids:
+        return {}
+    decisions: dict[int, dict[int, Decision]] = defaultdict(dict)
+    for decision in session.scalars(current_decisions(ids).options(joinedload(Decision.assessor))):
+        decisions[decision.enrolment_id][decision.criterion_id] = decision
+    claims: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for enrolment_id, criterion_id, count in session.execute(
+            sa.select(EvidenceItem.enrolment_id, CriterionClaim.criterion_id, sa.func.count())
+            .join(CriterionClaim, CriterionClaim.item_id == EvidenceItem.id)
+            .where(EvidenceItem.enrolment_id.in_(ids), EvidenceItem.withdrawn_at.is_(None))
+            .group_by(EvidenceItem.enrolment_id, CriterionClaim.criterion_id)):
+        claims[enrolment_id][criterion_id] = count
+    pending: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    pending_claims = _pending_claims(ids).subquery()
+    for enrolment_id, criterion_id, count in session.execute(
+            sa.select(pending_claims.c.enrolment_id, pending_claims.c.criterion_id, sa.func.count())
+            .group_by(pending_claims.c.enrolment_id, pending_claims.c.criterion_id)):
+        pending[enrolment_id][criterion_id] = count
+    sign_offs: dict[int, dict[int, UnitSignOff]] = defaultdict(dict)
+    for sign_off in current_sign_offs(session, ids):
+        sign_offs[sign_off.enrolment_id][sign_off.unit_id] = sign_off
+    declared = _current_declarations(session, ids)
+
+    result = {}
+    for enrolment in enrolments:
+        tree = version_tree(session, enrolment.version_id)
+        units = []
+        for node in tree.units:
+            states = {}
+            for criterion in node.criteria:
+                state = CriterionState(
+                    decision=decisions[enrolment.id].get(criterion.id),
+                    claims=claims[enrolment.id].get(criterion.id, 0),
+                    pending=pending[enrolment.id].get(criterion.id, 0))
+                state.status = _status(state)
+                states[criterion.id] = state
+            units.append(UnitProgress(node, states, sign_offs[enrolment.id].get(node.id),
+                                      declared[enrolment.id].get(node.id)))
+        achieved = [u.unit.number for u in units if u.is_achieved]
+        open_criteria = {u.unit.number: u.total - u.met for u in units}
+        result[enrolment.id] = Progress(
+            enrolment=enrolment, tree=tree, units=units,
+            evaluation=evaluate(tree.structure, achieved),
+            plan=plan(tree.structure, achieved, open_criteria))
+    return result
+
+
+def _current_declarations(session: Session, ids: Sequence[int]
+                          ) -> dict[int, dict[int, UnitDeclaration]]:
+    """A declaration covers the work signed off after it: one made before an unlock does not
+    count for the next sign-off."""
+    last_unlock: dict[tuple[int, int], dt.datetime] = {}
+    for enrolment_id, unit_id, when in session.execute(
+            sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id, UnitUnlock.unlocked_at)
+            .join(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
+            .where(UnitSignOff.enrolment_id.in_(ids))):
+        key = (enrolment_id, unit_id)
+        last_unlock[key] = max(when, last_unlock.get(key, when))
+    declared: dict[int, dict[int, UnitDeclaration]] = defaultdict(dict)
+    for declaration in session.scalars(
+            sa.select(UnitDeclaration).where(UnitDeclaration.enrolment_id.in_(ids))
+            .order_by(UnitDeclaration.id)):
+        unlocked = last_unlock.get((declaration.enrolment_id, declaration.unit_id))
+        if unlocked is None or declaration.declared_at > unlocked:
+            declared[declaration.enrolment_id][declaration.unit_id] = declaration
+    return declared
+
+
+def _status(state: CriterionState) -> str:
+    if state.decision is not None and state.decision.outcome == "met":
+        return "met"
+    if state.pending:
+        return "claimed"
+    if state.decision is not None:
+        return "not_yet_met"
+    return "claimed" if state.claims else "not_started"

@@ -1,0 +1,38 @@
+"""Read queries behind the criterion history and the evidence pages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portfolio.assessment.models import Decision
+from portfolio.evidence.hooks import item_decisions
+from portfolio.evidence.models import CriterionClaim, EvidenceItem
+
+
+def history(session: Session, enrolment_id: int, criterion_id: int) -> list[Decision]:
+    """Every decision on a criterion, newest first."""
+    return list(session.scalars(
+        sa.select(Decision).where(Decision.enrolment_id == enrolment_id,
+                                  Decision.criterion_id == criterion_id)
+        .order_by(Decision.decided_at.desc(), Decision.id.desc())))
+
+
+def items_claiming(session: Session, enrolment_id: int, criterion_id: int) -> list[EvidenceItem]:
+    return list(session.scalars(
+        sa.select(EvidenceItem).join(CriterionClaim, CriterionClaim.item_id == EvidenceItem.id)
+        .where(EvidenceItem.enrolment_id == enrolment_id,
+               CriterionClaim.criterion_id == criterion_id)
+        .order_by(EvidenceItem.created_at)))
+
+
+@item_decisions.register
+def decisions_on_item(session: Session, item: EvidenceItem) -> dict[int, list[Decision]]:
+    """Every decision on the item's claims, by criterion, oldest first."""
+    result: dict[int, list[Decision]] = defaultdict(list)
+    for decision in session.scalars(sa.select(Decision).where(Decision.item_id == item.id)
+                                    .order_by(Decision.id)):
+        result[decision.criterion_id].append(decision)
+    return result
