@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from portfolio.accounts.models import ROLE_LABELS
 from portfolio.core.events import Event
 
 
@@ -11,8 +12,12 @@ def _login_failed(data) -> str:
 
 
 login_failed = Event("login.failed", _login_failed)
-user_created = Event("user.created", lambda data: (
-    f"created the account {data.get('email', '?')} ({', '.join(data.get('roles', []))})"))
+def _user_created(data) -> str:
+    roles = ", ".join(ROLE_LABELS.get(role, role).lower() for role in data.get("roles", []))
+    return f"created the account {data.get('email', '?')} ({roles})"
+
+
+user_created = Event("user.created", _user_created)
 enrolment_created = Event(
     "enrolment.created",
     "enrolled the learner on {qualification} version {version}, registration {registration_number}")
