@@ -44,6 +44,10 @@ def record_decisions(session: Session, item: EvidenceItem, assessor: User,
     session.refresh(item)
     if item.is_withdrawn:
         raise AssessmentError("This evidence was withdrawn by the learner.")
+    file_hashes = [f.sha256 for f in item.files]
+    if not file_hashes:
+        raise AssessmentError("This evidence has no files: there is nothing to judge. Ask the "
+                              "learner to add the evidence again with its files.")
     tree = version_tree(session, enrolment.version_id)
     claimed = evidence.map_criteria(session, item, assessor, map_criteria)
 
@@ -52,7 +56,6 @@ def record_decisions(session: Session, item: EvidenceItem, assessor: User,
     current = {d.criterion_id: d for d in session.scalars(
         current_decisions([enrolment.id]).where(
             Decision.criterion_id.in_([j.criterion_id for j in judgements])))}
-    file_hashes = [f.sha256 for f in item.files]
     recorded = []
     for judgement in judgements:
         unit = tree.unit_of_criterion.get(judgement.criterion_id)

@@ -74,17 +74,26 @@ def create_item(session: Session, enrolment: Enrolment, learner: User, details: 
                 upload_ids: Iterable[int], criterion_ids: Iterable[int], declared: bool,
                 today: dt.date | None = None, resubmission_of: EvidenceItem | None = None
                 ) -> EvidenceItem:
+    """A new item of the learner's evidence, made of uploads not yet attached to any item.
+
+    Submitting the same uploads again (a double click, a retry after a lost response) returns
+    the item the first submit made. Each upload is attached by one statement that also checks it
+    is still unattached, so no two items can share a file and no item is left without one.
+    """
     if not declared:
         raise EvidenceError("Confirm that this evidence is your own work.")
     _check_details(details, today or dt.date.today())
     upload_ids = set(upload_ids)
     if not upload_ids:
         raise EvidenceError("Add at least one file.")
+    # Serialises this learner's submits: a repeat waits for the first and then sees its item.
+    lock_enrolment(session, enrolment)
     uploads = list(session.scalars(sa.select(EvidenceFile).where(
-        EvidenceFile.id.in_(upload_ids), EvidenceFile.item_id.is_(None),
-        EvidenceFile.enrolment_id == enrolment.id, EvidenceFile.uploader_id == learner.id)))
-    if len(uploads) != len(upload_ids):
-        raise EvidenceError("Some files were not uploaded, or expired: add them again.")
+        EvidenceFile.id.in_(upload_ids), EvidenceFile.enrolment_id == enrolment.id,
+        EvidenceFile.uploader_id == learner.id)))
+    holders = {upload.item_id for upload in uploads}
+    if len(uploads) == len(upload_ids) and len(holders) == 1 and None not in holders:
+        return session.get(EvidenceItem, holders.pop())
     criteria = claimable_criteria(session, enrolment, criterion_ids)
     if resubmission_of is not None and resubmission_of.enrolment_id != enrolment.id:
         raise EvidenceError("That is not one of your evidence items.")
@@ -94,10 +103,19 @@ def create_item(session: Session, enrolment: Enrolment, learner: User, details: 
                         awaiting_decision_since=now,
                         resubmission_of_id=resubmission_of.id if resubmission_of else None,
                         **_cleaned(details))
-    item.files.extend(uploads)
     item.claims.extend(CriterionClaim(criterion_id=c.id) for c in criteria)
     session.add(item)
     session.flush()
+    attached = session.execute(
+        sa.update(EvidenceFile).where(
+            EvidenceFile.id.in_(upload_ids), EvidenceFile.item_id.is_(None),
+            EvidenceFile.enrolment_id == enrolment.id, EvidenceFile.uploader_id == learner.id)
+        .values(item_id=item.id).execution_options(synchronize_session=False)).rowcount
+    if attached != len(upload_ids):
+        raise EvidenceError("Some files were not uploaded, or expired: add them again.")
+    for upload in uploads:
+        session.expire(upload, ["item_id", "item"])
+    session.expire(item, ["files"])
     evidence_created.emit(
         session, actor=learner, centre_id=enrolment.centre_id, learner_id=enrolment.learner_id,
         subject=item, title=item.title,

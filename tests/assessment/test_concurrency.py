@@ -35,14 +35,14 @@ from portfolio.evidence.models import EvidenceItem
 from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
 from tests.helpers.assessment import FEEDBACK, add_item, criteria_of, decide
+from tests.helpers.concurrency import TIMEOUT, post_at_once
 from tests.helpers.databases import on_postgres
 from tests.helpers.factories import make_people
-from tests.helpers.web import csrf_token, flashes, log_in, text
+from tests.helpers.web import flashes, text
 
 pytestmark = pytest.mark.skipif(not on_postgres(),
                                 reason="real concurrent transactions need PostgreSQL")
 
-TIMEOUT = 30
 
 
 @pytest.fixture()
@@ -110,35 +110,6 @@ def race(app, *contenders, meet="start", model=None):
         thread.join(TIMEOUT * 2)
         assert not thread.is_alive(), "a contender is stuck"
     return results
-
-
-def post_at_once(app, email, url, data):
-    """Two logged-in clients of ``email`` POST ``data`` (plus their CSRF token) to ``url`` at the
-    same moment, each in its own thread; returns their responses (or the exceptions)."""
-    clients = []
-    for _ in range(2):
-        client = app.test_client()
-        assert log_in(client, email).status_code == 302
-        clients.append((client, csrf_token(client, "/catalogue/")))
-    barrier = threading.Barrier(2, timeout=TIMEOUT)
-    responses: list[object] = [None, None]
-
-    def post(index):
-        client, token = clients[index]
-        try:
-            barrier.wait()
-            responses[index] = client.post(url, data={**data, "csrf_token": token})
-        except BaseException as error:
-            barrier.abort()
-            responses[index] = error
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT * 2)
-        assert not thread.is_alive()
-    return responses
 
 
 def judging(ids, assessor_id, judgement):

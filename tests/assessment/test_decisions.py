@@ -17,7 +17,7 @@ from portfolio.assessment.progress import _pending_claims
 from portfolio.assessment.queries import history
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence import services as evidence
-from portfolio.evidence.models import EvidenceItem
+from portfolio.evidence.models import EvidenceFile, EvidenceItem
 from tests.helpers.assessment import (
     FEEDBACK,
     add_item,
@@ -118,6 +118,20 @@ def test_a_withdrawn_item_cannot_be_judged(session, people):
         record_decisions(session, item, people.assessor1, [Judgement(criterion, "met")])
     assert count_rows(session, Decision) == 0
     assert status(session, enrolment, criterion) == "not_started"
+
+
+def test_an_item_without_files_cannot_be_judged(session, people):
+    """Such items exist from before uploads were attached atomically: a decision on one would
+    record no file hashes, so it proves nothing."""
+    enrolment = people.enrolment1
+    criterion = criteria_of(session, enrolment, "301", 1)[0]
+    item = add_item(session, enrolment, [criterion])
+    session.execute(sa.update(EvidenceFile).where(EvidenceFile.item_id == item.id)
+                    .values(item_id=None))
+    session.expire(item)
+    with pytest.raises(AssessmentError, match="no files"):
+        record_decisions(session, item, people.assessor1, [Judgement(criterion, "met")])
+    assert count_rows(session, Decision) == 0
 
 
 def test_mapping_further_criteria_adds_claims_by_the_assessor(session, people):

@@ -170,3 +170,29 @@ def test_withdrawal_hides_and_keeps(login, people, session):
     everything = client.get(f"/enrolments/{people.enrolment1.id}/evidence?withdrawn=1")
     assert f"/evidence/{item.id}\"" in everything.get_data(as_text=True)
     assert client.get(f"/evidence/{item.id}").status_code == 200
+
+
+def test_submitting_the_same_uploads_again_returns_the_first_item(login, people, session):
+    """A double click or a retry after a lost response: one item, and both answers lead to it."""
+    client = login(people.learner1)
+    uploaded = upload(client, people.enrolment1, PDF, "a.pdf").get_json()["id"]
+    items = count_rows(session, EvidenceItem)
+    first = submit_item(client, people.enrolment1, [uploaded], criterion_ids(people.enrolment1))
+    again = submit_item(client, people.enrolment1, [uploaded], criterion_ids(people.enrolment1))
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert count_rows(session, EvidenceItem) == items + 1
+    assert count_rows(session, AuditEvent, AuditEvent.action == "evidence.created") == 1
+
+
+def test_an_upload_in_one_item_cannot_join_another(login, people, session):
+    client = login(people.learner1)
+    shared, extra = (upload(client, people.enrolment1, PDF, name).get_json()["id"]
+                     for name in ("a.pdf", "b.pdf"))
+    submit_item(client, people.enrolment1, [shared], criterion_ids(people.enrolment1))
+    items = count_rows(session, EvidenceItem)
+    response = submit_item(client, people.enrolment1, [shared, extra],
+                           criterion_ids(people.enrolment1))
+    assert "were not uploaded, or expired" in response.get_data(as_text=True)
+    assert count_rows(session, EvidenceItem) == items
+    assert session.get(EvidenceFile, extra).item_id is None

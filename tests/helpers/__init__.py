@@ -24,6 +24,7 @@ imports from it).
 - ``streams``: large deterministic streams (``payload``, ``GeneratedStream``, ``MiB``).
 - ``browser``: for the browser tests: ``seed_enrolment`` (people made through the services)
   and ``log_in_page``.
+- ``concurrency``: ``post_at_once`` (two clients posting at the same moment) and ``TIMEOUT``.
 - ``catalogue_files``: a minimal catalogue file and its variants (``MINIMAL``, ``as_bytes``,
   ``problems_of``).
 - ``brute_force``: the rules engine's answers found by enumeration, and random rule sets, for
