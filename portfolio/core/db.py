@@ -43,6 +43,13 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
+def release_connection(session) -> None:
+    """End a transaction that has only read, so that slow work needing no database (streaming
+    an upload to the store) holds no pooled connection and, on SQLite, no read snapshot. Objects
+    the session loaded reload when next used; callers keep the ids they need."""
+    session.rollback()
+
+
 def configure_engine(engine: sa.Engine) -> None:
     """Make SQLite behave like the production database where it matters.
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import flash
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portfolio.core.errors import Conflict, DomainError
 from portfolio.core.storage import StorageError
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 CONFLICT = ("Someone else changed this at the same moment. Nothing of yours was saved: check "
             "the page as it is now and try again.")
 STORE_UNAVAILABLE = "The file store is not answering. Try again in a minute."
+DATABASE_UNAVAILABLE = ("The database is busy or not answering, so nothing was saved. Try again "
+                        "in a minute.")
 
 
 @dataclass
@@ -51,9 +53,9 @@ class Outcome:
 def committing(success: str | None = None, *, conflict: str = CONFLICT,
                flash_messages: bool = True) -> Iterator[Outcome]:
     """Commit what the block did; on a domain error, a lost race (a unique index refusing a
-    concurrent duplicate) or an unreachable store, roll back and keep the message in the outcome
-    (flashed, unless ``flash_messages`` is false, as for JSON answers). Anything else rolls back
-    and propagates to the 500 page."""
+    concurrent duplicate), an unreachable store or a database that is locked or gone, roll back
+    and keep the message in the outcome (flashed, unless ``flash_messages`` is false, as for JSON
+    answers). Anything else rolls back and propagates to the 500 page."""
     outcome = Outcome()
     session = db.session
     try:
@@ -76,6 +78,12 @@ def committing(success: str | None = None, *, conflict: str = CONFLICT,
         session.rollback()
         logger.exception("the object store failed")
         outcome._fail(STORE_UNAVAILABLE, 503)
+    except OperationalError:
+        # Locked, gone or timed out: a condition of the moment, not of the request. Rolling back
+        # also removes what the request wrote to the store.
+        session.rollback()
+        logger.exception("the database failed")
+        outcome._fail(DATABASE_UNAVAILABLE, 503)
     except BaseException:
         session.rollback()
         raise

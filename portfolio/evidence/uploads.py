@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.accounts.models import Enrolment, User
 from portfolio.core.storage import ObjectStore, StorageError
 from portfolio.core.transaction import after_rollback
 from portfolio.core.uploads.images import make_derivatives
@@ -44,14 +43,19 @@ class UploadLimits:
     max_pixels: int
 
 
-def receive_upload(session: Session, store: ObjectStore, enrolment: Enrolment, uploader: User,
+def receive_upload(session: Session, store: ObjectStore, enrolment_id: int, uploader_id: int,
                    stream, filename: str, limits: UploadLimits) -> EvidenceFile:
     """Validate and store one uploaded file, streaming it; returns the unattached file row. Its
-    objects are removed again if the transaction does not commit."""
+    objects are removed again if the transaction does not commit.
+
+    Ids, not loaded objects: the caller may have ended its transaction so that no database
+    connection is held while the file streams (see :func:`portfolio.core.db.release_connection`);
+    the row is written in a short transaction afterwards.
+    """
     display_name = _display_name(filename)
     reader = StreamReader(stream, display_name, limits.max_bytes)
     content_type = sniff(reader.peek_head(), display_name)
-    key = f"{KEY_PREFIX}{enrolment.id}/{uuid.uuid4().hex}"
+    key = f"{KEY_PREFIX}{enrolment_id}/{uuid.uuid4().hex}"
     stored: list[str] = []
     try:
         thumbnail_key = preview_key = None
@@ -76,12 +80,12 @@ def receive_upload(session: Session, store: ObjectStore, enrolment: Enrolment, u
         raise
     after_rollback(session, functools.partial(_forget_objects, store, stored))
     upload = EvidenceFile(
-        enrolment_id=enrolment.id, uploader_id=uploader.id, object_key=key,
+        enrolment_id=enrolment_id, uploader_id=uploader_id, object_key=key,
         sha256=reader.sha256, size=reader.size, content_type=content_type,
         original_name=display_name, thumbnail_key=thumbnail_key, preview_key=preview_key)
     session.add(upload)
     session.flush()
-    logger.info("stored upload %s for enrolment %s: %s bytes of %s", key, enrolment.id,
+    logger.info("stored upload %s for enrolment %s: %s bytes of %s", key, enrolment_id,
                 reader.size, content_type)
     return upload
 

@@ -22,6 +22,7 @@ from flask_login import current_user
 from portfolio.accounts.models import Enrolment
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.catalogue.tree import version_tree
+from portfolio.core.db import release_connection
 from portfolio.core.forms import EmptyForm
 from portfolio.core.permissions import require
 from portfolio.core.web import committing
@@ -73,10 +74,11 @@ def index(enrolment_id: int):
 @blueprint.post("/enrolments/<int:enrolment_id>/uploads")
 def upload(enrolment_id: int):
     """One file as the raw request body, streamed to storage (the browser uploader's path)."""
-    enrolment = _enrolment(enrolment_id, can_add_evidence)
-    filename = unquote(request.headers.get("X-Filename", ""))
+    _enrolment(enrolment_id, can_add_evidence)  # the permission, checked before any byte is read
+    uploader_id, filename = current_user.id, unquote(request.headers.get("X-Filename", ""))
+    release_connection(db.session)
     with committing(flash_messages=False) as done:
-        stored = uploads.receive_upload(db.session, object_store(), enrolment, current_user,
+        stored = uploads.receive_upload(db.session, object_store(), enrolment_id, uploader_id,
                                         request.stream, filename, _limits())
     if not done:
         return jsonify(error=done.error), done.status
@@ -93,8 +95,9 @@ def new(enrolment_id: int):
         with committing() as done:
             # Without JavaScript the files arrive in the form itself: same path, same checks.
             received = [
-                uploads.receive_upload(db.session, object_store(), enrolment, current_user,
-                                       posted.stream, posted.filename, _limits())
+                uploads.receive_upload(db.session, object_store(), enrolment.id,
+                                       current_user.id, posted.stream, posted.filename,
+                                       _limits())
                 for posted in form.files.data or [] if posted and posted.filename]
             item = services.create_item(
                 db.session, enrolment, current_user, _details(form),

@@ -42,7 +42,7 @@ def _seed(app) -> int:
         assert len(criteria) == 8
         settings = app.config["PORTFOLIO_SETTINGS"]
         upload = uploads.receive_upload(
-            db.session, object_store(), enrolment, learner, io.BytesIO(PDF),
+            db.session, object_store(), enrolment.id, learner.id, io.BytesIO(PDF),
             "systems-account.pdf",
             uploads.UploadLimits(settings.upload_max_bytes, settings.image_max_pixels))
         evidence.create_item(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from flask import get_flashed_messages
+from sqlalchemy.exc import OperationalError
 
 from portfolio.accounts.models import Centre
 from portfolio.core.errors import Conflict, DomainError
 from portfolio.core.storage import StorageError
 from portfolio.core.transaction import after_commit, after_rollback
-from portfolio.core.web import STORE_UNAVAILABLE, committing
+from portfolio.core.web import DATABASE_UNAVAILABLE, STORE_UNAVAILABLE, committing
 
 
 class Refused(DomainError):
@@ -75,7 +76,7 @@ def test_a_refusal_that_is_a_record_is_kept(session, request_context):
     assert get_flashed_messages() == []
 
 
-def test_a_lost_race_and_a_silent_store_get_messages(session, request_context):
+def test_a_lost_race_a_silent_store_and_a_locked_database_get_messages(session, request_context):
     session.add(Centre(name="Edge Four"))
     session.commit()
     with committing(conflict="Taken meanwhile.") as raced:
@@ -84,6 +85,12 @@ def test_a_lost_race_and_a_silent_store_get_messages(session, request_context):
     with committing() as stored:
         raise StorageError("Cannot connect to the object store at http://127.0.0.1:9")
     assert (stored.error, stored.status) == (STORE_UNAVAILABLE, 503)
+    ran = []
+    with committing() as locked:
+        add_centre(session, "Edge Seven", ran)
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+    assert (locked.error, locked.status) == (DATABASE_UNAVAILABLE, 503)
+    assert ran == ["rollback"] and centres(session, "Edge Seven") == 0
     assert centres(session, "Edge Four") == 1
 
 

@@ -73,6 +73,45 @@ def test_a_failed_commit_removes_the_objects_at_once_when_it_can(login, people, 
     assert {k for k, _ in object_store().iter_objects("evidence/")} == before
 
 
+def test_a_database_that_fails_after_the_upload_removes_it_and_answers_json(
+        login, people, session, monkeypatch):
+    """The uploader reads JSON: a locked or vanished database is a message it can show, and the
+    object already in the store goes."""
+    client = login(people.learner1)
+    before = {k for k, _ in object_store().iter_objects("evidence/")}
+    rows = count_rows(session, EvidenceFile)
+
+    def locked():
+        raise sa.exc.OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(db.session, "commit", locked)
+    response = upload(client, people.enrolment1, PDF, "locked.pdf")
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert "nothing was saved" in response.get_json()["error"]
+    assert {k for k, _ in object_store().iter_objects("evidence/")} == before
+    assert count_rows(session, EvidenceFile) == rows
+
+
+def test_no_database_transaction_is_held_while_a_file_streams(login, people, session,
+                                                              monkeypatch):
+    """A slow upload must not keep a pooled connection (or, on SQLite, a snapshot) for its whole
+    length: the store is written with no transaction open, the row afterwards."""
+    client = login(people.learner1)
+    seen = []
+    original = ObjectStore.put_stream
+
+    def watched(store, *args, **kwargs):
+        seen.append(db.session().in_transaction())
+        return original(store, *args, **kwargs)
+
+    monkeypatch.setattr(ObjectStore, "put_stream", watched)
+    response = upload(client, people.enrolment1, PDF, "long.pdf")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert seen == [False]
+    assert session.get(EvidenceFile, response.get_json()["id"]).size == len(PDF)
+
+
 def test_the_sweep_removes_unattached_uploads_and_never_attached_files(login, people, session):
     client = login(people.learner1)
     kept = upload(client, people.enrolment1, PDF, "kept.pdf").get_json()["id"]
