@@ -20,6 +20,10 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: How long a SQLite transaction waits for another's write lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -55,6 +59,12 @@ def configure_engine(engine: sa.Engine) -> None:
 
     pysqlite opens transactions lazily and ignores SAVEPOINT semantics; taking over BEGIN gives
     real transactions (and nested ones), and foreign keys are off in SQLite unless asked for.
+
+    Transactions take the write lock when they begin (BEGIN IMMEDIATE). A deferred transaction
+    that has read and then wants to write after another writer committed cannot wait: SQLite
+    refuses it at once ("database is locked"), whatever the busy timeout. Taking the lock up
+    front makes writers queue for up to the busy timeout instead. Transactions are kept short
+    for this (uploads stream with none open), and WAL lets readers outside them go on.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -64,10 +74,10 @@ def configure_engine(engine: sa.Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

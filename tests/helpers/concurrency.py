@@ -14,16 +14,23 @@ TIMEOUT = 30
 def post_at_once(app, email, url, data):
     """Two logged-in clients of ``email`` POST ``data`` (plus their CSRF token) to ``url`` at the
     same moment, each in its own thread; returns their responses (or the exceptions)."""
+    return post_together(app, [(email, url, data)] * 2)
+
+
+def post_together(app, posts):
+    """Each ``(email, url, data)`` of ``posts`` is POSTed by its own logged-in client (with its
+    CSRF token), all at the same moment, each in its own thread; returns the responses (or the
+    exceptions) in order."""
     clients = []
-    for _ in range(2):
+    for email, _, _ in posts:
         client = app.test_client()
         assert log_in(client, email).status_code == 302
         clients.append((client, csrf_token(client, "/catalogue/")))
-    barrier = threading.Barrier(2, timeout=TIMEOUT)
-    responses: list[object] = [None, None]
+    barrier = threading.Barrier(len(posts), timeout=TIMEOUT)
+    responses: list[object] = [None] * len(posts)
 
     def post(index):
-        client, token = clients[index]
+        (client, token), (_, url, data) = clients[index], posts[index]
         try:
             barrier.wait()
             responses[index] = client.post(url, data={**data, "csrf_token": token})
@@ -31,7 +38,7 @@ def post_at_once(app, email, url, data):
             barrier.abort()
             responses[index] = error
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(posts))]
     for thread in threads:
         thread.start()
     for thread in threads:
