@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/portfolio db upgrade
 	$(BIN)/portfolio catalogue import --builtin
-	$(BIN)/portfolio serve --host $(HOST) --port $(PORT)
+	$(BIN)/portfolio serve --demo --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -19,18 +19,28 @@ from portfolio import create_app
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--demo/--no-demo", default=True, show_default=True,
-              help="Create the demo centre (once) and print its logins.")
+@click.option("--demo", is_flag=True,
+              help="Create the demo centre (once, on an installation with no other centre) and "
+                   "print its logins.")
 @with_appcontext
 def serve_command(host, port, demo):
     """Serve the application, starting the embedded object store when none is configured."""
     from werkzeug.serving import run_simple
 
-    from portfolio.accounts.services import seed_demo_centre
+    from portfolio.accounts.services import AccountError, seed_demo_centre
     from portfolio.catalogue.services import qualification_versions
     from portfolio.core.embedded_store import EmbeddedStore
     from portfolio.extensions import db
 
+    logins = []
+    if demo:
+        versions = {v.qualification_number: v for v in qualification_versions(db.session)}
+        try:
+            logins = seed_demo_centre(db.session, versions)
+        except AccountError as error:
+            db.session.rollback()
+            raise click.UsageError(str(error)) from None
+        db.session.commit()
     # A plain SIGTERM would skip the ``finally`` below and leave the object store running.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     settings = current_app.config["PORTFOLIO_SETTINGS"]
@@ -44,10 +54,7 @@ def serve_command(host, port, demo):
         click.echo(f"Embedded object store (SeaweedFS) on {embedded.endpoint_url}, "
                    f"pid {embedded.pid}, data in {settings.instance_path / 'objects'}")
     try:
-        if demo:
-            versions = {v.qualification_number: v for v in qualification_versions(db.session)}
-            logins = seed_demo_centre(db.session, versions)
-            db.session.commit()
+        if logins:
             click.echo("Demo logins:")
             for email, password, roles in logins:
                 click.echo(f"  {email:<22} {password}   ({roles})")

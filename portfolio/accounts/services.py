@@ -261,8 +261,13 @@ DEMO_ENROLMENTS = [
 
 def seed_demo_centre(session: Session, catalogue_versions: dict[str, QualificationVersion],
                      today: dt.date | None = None) -> list[tuple[str, str, str]]:
-    """Create the demo centre once; returns (email, password, roles) for each login."""
+    """Create the demo centre once; returns (email, password, roles) for each login. Refused on
+    an installation with any other centre: its well-known passwords have no place beside real
+    people's records."""
     today = today or dt.date.today()
+    if session.scalar(sa.select(Centre.id).where(Centre.name != DEMO_CENTRE).limit(1)):
+        raise AccountError("This installation has centres of its own: the demo centre, whose "
+                           "passwords are public, is only for an empty one.")
     centre = session.scalar(sa.select(Centre).where(Centre.name == DEMO_CENTRE))
     if centre is None:
         centre = Centre(name=DEMO_CENTRE)

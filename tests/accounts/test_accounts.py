@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import click
 import pytest
 import sqlalchemy as sa
 
 from portfolio.accounts import services
-from portfolio.accounts.models import Enrolment, LoginAttempt, User
+from portfolio.accounts.models import Centre, Enrolment, LoginAttempt, User
 from portfolio.core.audit import AuditEvent
 from tests.helpers.factories import PASSWORD
 from tests.helpers.queries import count_rows
@@ -219,3 +220,15 @@ def test_demo_centre_is_seeded_once(session):
     roles = [r for _, _, r in first]
     assert roles.count("assessor") == 2 and roles.count("learner") == 3
     assert roles.count("iqa") == 1 and roles.count("centre_admin") == 1
+
+
+def test_serve_makes_the_demo_centre_only_when_asked_and_never_beside_real_centres(
+        cli, people, session):
+    from portfolio.cli import serve_command
+
+    demo_option = next(p for p in serve_command.params if p.name == "demo")
+    assert demo_option.is_flag and not demo_option.get_default(click.Context(serve_command))
+    result = cli.invoke(serve_command, ["--demo", "--port", "0"])
+    assert result.exit_code == 2
+    assert "only for an empty one" in result.output
+    assert not session.scalar(sa.select(Centre).where(Centre.name == services.DEMO_CENTRE))
