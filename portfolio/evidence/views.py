@@ -25,6 +25,7 @@ from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import release_connection
 from portfolio.core.forms import EmptyForm
 from portfolio.core.permissions import require
+from portfolio.core.uploads.sniffing import download_name
 from portfolio.core.web import committing
 from portfolio.evidence import services, uploads
 from portfolio.evidence.forms import ClaimsForm, EvidenceForm
@@ -158,7 +159,9 @@ def show(item_id: int):
 @blueprint.get("/evidence/<int:item_id>/files/<int:file_id>")
 def download(item_id: int, file_id: int):
     stored = _file(_item(item_id), file_id)
-    return _presigned_redirect(stored.object_key, stored.original_name, attachment=True,
+    return _presigned_redirect(stored.object_key,
+                               download_name(stored.original_name, stored.content_type),
+                               attachment=True,
                                content_type=stored.content_type)
 
 

@@ -17,12 +17,14 @@ from portfolio.core.uploads import UploadRejected
 from portfolio.core.uploads.sniffing import (
     ACCEPTED,
     DOCX,
+    EXTENSIONS,
     HEAD_SIZE,
     IMAGE_TYPES,
     OLE_STORAGE,
     OOXML,
     PPTX,
     XLSX,
+    download_name,
     sniff,
 )
 from tests.helpers.samples import encoded, needs_heic_encoder, pdf, picture
@@ -206,3 +208,12 @@ def test_sniff_only_accepts_or_rejects(head):
     except UploadRejected:
         return
     assert content_type in ACCEPTED
+
+
+def test_every_accepted_type_is_downloaded_under_an_extension_of_its_own():
+    assert set(EXTENSIONS) == set(ACCEPTED)
+    for content_type, extensions in EXTENSIONS.items():
+        assert download_name("evidence", content_type) == f"evidence{extensions[0]}"
+        assert download_name(f"Evidence{extensions[-1].upper()}", content_type) == \
+            f"Evidence{extensions[-1].upper()}"
+        assert download_name("evidence.exe", content_type).endswith(extensions[0])

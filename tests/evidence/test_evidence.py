@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -196,3 +197,24 @@ def test_an_upload_in_one_item_cannot_join_another(login, people, session):
     assert "were not uploaded, or expired" in response.get_data(as_text=True)
     assert count_rows(session, EvidenceItem) == items
     assert session.get(EvidenceFile, extra).item_id is None
+
+
+@pytest.mark.parametrize(("name", "data", "served_as"), [
+    ("marking-guide.bat", b"@echo off\r\nformat c:\r\n", "marking-guide.bat.txt"),
+    ("feedback.vbs", b'MsgBox "hello"\n', "feedback.vbs.txt"),
+    ("notes.hta", b"plain words about the shift\n", "notes.hta.txt"),
+    ("call-log.exe", PDF, "call-log.exe.pdf"),
+    ("Call Log.PDF", PDF, "Call Log.PDF"),
+    ("timesheet.csv", b"date,hours\n2026-10-01,7.5\n", "timesheet.csv"),
+])
+def test_a_download_is_named_for_what_it_is(login, people, name, data, served_as):
+    """The store serves the name the app signs: an extension that would run or open the file as
+    something else gets the sniffed type's own added."""
+    client = login(people.learner1)
+    uploaded = upload(client, people.enrolment1, data, name).get_json()["id"]
+    item_url = submit_item(client, people.enrolment1, [uploaded],
+                           criterion_ids(people.enrolment1, 1)).headers["Location"]
+    download = client.get(f"{item_url}/files/{uploaded}")
+    _, headers = fetch(download.headers["Location"])
+    assert f"filename*=UTF-8''{urllib.parse.quote(served_as, safe='')}" in \
+        headers["Content-Disposition"]

@@ -48,6 +48,40 @@ ACCEPTED: dict[str, str] = {
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
 
+#: The file name extensions that open each accepted type as that type, the usual one first. A
+#: download keeps its name only with one of these: ``marking-guide.bat`` that is text is served
+#: as ``marking-guide.bat.txt``, never as something a computer would run.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    OLE_STORAGE: (".doc", ".xls", ".ppt", ".dot", ".xlt", ".pot"),
+    DOCX: (".docx",),
+    XLSX: (".xlsx",),
+    PPTX: (".pptx",),
+    OOXML: (".docx", ".xlsx", ".pptx"),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "application/vnd.oasis.opendocument.spreadsheet": (".ods",),
+    "application/vnd.oasis.opendocument.presentation": (".odp",),
+    "application/vnd.oasis.opendocument.graphics": (".odg",),
+    "text/plain": (".txt", ".csv", ".log", ".md"),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "image/heic": (".heic", ".heif"),
+    "audio/mpeg": (".mp3",),
+    "audio/mp4": (".m4a",),
+    "audio/wav": (".wav",),
+    "video/mp4": (".mp4", ".m4v"),
+    "video/quicktime": (".mov",),
+    "video/webm": (".webm",),
+}
+
+
+def download_name(name: str, content_type: str) -> str:
+    """``name`` if its extension fits the sniffed type, else ``name`` with the usual one added."""
+    allowed = EXTENSIONS[content_type]
+    extension = name[name.rfind("."):].lower() if "." in name else ""
+    return name if extension in allowed else f"{name}{allowed[0]}"
+
 
 def _refused(name: str) -> UploadRejected:
     return UploadRejected(
