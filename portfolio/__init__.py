@@ -21,7 +21,7 @@ def create_app(settings=None, **overrides):
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
     from portfolio.catalogue.views import blueprint as catalogue_blueprint
-    from portfolio.config import PROJECT_ROOT, Settings
+    from portfolio.config import PROJECT_ROOT, Settings, private_instance_folder
     from portfolio.core import audit  # noqa: F401
     from portfolio.core.db import configure_engine
     from portfolio.core.logs import configure_logging
@@ -32,6 +32,7 @@ def create_app(settings=None, **overrides):
     from portfolio.extensions import csrf, db, login_manager, migrate
 
     settings = settings or Settings.from_environ()
+    private_instance_folder(settings.instance_path)
     configure_logging()
     app = Flask(
         __name__,

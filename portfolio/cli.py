@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -66,6 +67,9 @@ def serve_command(host, port, demo):
 
 
 def main() -> None:
+    # Whatever the command creates (the embedded database and its journal, secrets, the embedded
+    # store's files, which its process inherits this from) is its owner's alone.
+    os.umask(0o077)
     group = FlaskGroup(create_app=lambda: create_app(), help=__doc__)
     group.add_command(serve_command)
     group(prog_name="portfolio")

@@ -124,9 +124,17 @@ def _parse(name: str, raw: str, kind) -> object:
     return raw
 
 
+def private_instance_folder(instance_path: Path) -> Path:
+    """The instance folder, created if need be, readable by its owner only: it holds the
+    embedded database, the secrets and the embedded store's objects."""
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance_path.chmod(0o700)
+    return instance_path
+
+
 def _instance_secret(instance_path: Path, name: str) -> str:
     """A per-installation secret kept in the instance folder, so it survives restarts."""
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_instance_folder(instance_path)
     key_file = instance_path / name
     if not key_file.exists():
         try:
