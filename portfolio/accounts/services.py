@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from portfolio.accounts import passwords
 from portfolio.accounts.events import enrolment_created, login_failed, user_created
 from portfolio.accounts.models import ROLE_LABELS, Centre, Enrolment, LoginAttempt, RoleGrant, User
 from portfolio.catalogue.models import QualificationVersion
@@ -27,7 +28,6 @@ _DUMMY_HASH = _hasher.hash("not a password anybody has")
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
-MIN_PASSWORD_LENGTH = 10
 
 
 class AccountError(DomainError):
@@ -42,8 +42,9 @@ class LoginRefused(AccountError):
 
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    """The hash to store for a new password, refusing one that would be guessed quickly."""
+    if (problem := passwords.weakness(password)) is not None:
+        raise AccountError(problem)
     return _hasher.hash(password)
 
 
