@@ -34,10 +34,6 @@ class UnitNode(UnitSpec):
 
     id: int
 
-    @property
-    def criteria(self) -> tuple[CriterionNode, ...]:
-        return super().criteria  # type: ignore[return-value]
-
 
 @dataclass(frozen=True)
 class VersionTree:

@@ -1,11 +1,11 @@
-"""Real concurrent submits on PostgreSQL: the same new-evidence form posted twice at the same
-moment makes one item, and both answers lead to it."""
+"""Real concurrent submits, on a database of their own (PostgreSQL's row locks, SQLite's write
+lock): the same new-evidence form posted twice at the same moment makes one item, and both
+answers lead to it."""
 
 from __future__ import annotations
 
 import hashlib
 
-import pytest
 import sqlalchemy as sa
 
 from portfolio.core.audit import AuditEvent
@@ -13,12 +13,8 @@ from portfolio.evidence.models import EvidenceFile, EvidenceItem
 from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
 from tests.helpers.concurrency import post_at_once
-from tests.helpers.databases import on_postgres
 from tests.helpers.evidence import criterion_ids
 from tests.helpers.factories import make_people
-
-pytestmark = pytest.mark.skipif(not on_postgres(),
-                                reason="real concurrent transactions need PostgreSQL")
 
 
 def test_a_double_submit_makes_one_item_with_its_files(tmp_path, builtin_specs):
