@@ -68,10 +68,11 @@ def run():
         yield f"  seeded in {time.perf_counter() - start:.1f} s"
         with serving(instance) as server:
             yield from _measure(server, plan)
-            problems = server.tracebacks()
-        if problems:
-            yield f"  the server logged {len(problems)} traceback(s); the first:"
-            yield from (f"    {line}" for line in problems[0].splitlines())
+            errors, tracebacks = server.internal_errors(), server.tracebacks()
+        yield f"  server log: {len(errors)} request(s) answered 500"
+        if errors and tracebacks:
+            yield "  its first traceback:"
+            yield from (f"    {line}" for line in tracebacks[0].splitlines())
         yield from _check_writes(instance, plan)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import http.cookies
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
 #: Seconds a request may take before the visitor gives up.
 REQUEST_TIMEOUT = 120
+#: A request line of Werkzeug's log (coloured with terminal escapes, even in a file) answered 500.
+_INTERNAL_ERROR = re.compile(r' HTTP/[\d.]+[^"]*" 500 ')
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class LiveServer:
     pid: int
     #: Where the server writes its standard error: request lines and tracebacks.
     log: Path
+
+    def internal_errors(self) -> list[str]:
+        """The request lines the server has logged as answered 500 so far."""
+        return [line for line in self.log.read_text(errors="replace").splitlines()
+                if _INTERNAL_ERROR.search(line)]
 
     def tracebacks(self) -> list[str]:
         """The tracebacks the server has logged so far, each as one string."""
@@ -116,6 +124,12 @@ class Visitor:
         self.server = server
         self.cookies: dict[str, str] = {}
         self.token = ""
+
+    def tab(self) -> Visitor:
+        """Another tab of the same browser: the same session, for use in another thread."""
+        other = Visitor(self.server)
+        other.cookies, other.token = dict(self.cookies), self.token
+        return other
 
     def log_in(self, email: str, password: str = PASSWORD) -> Answer:
         """Log in through the form; the answer is the form's (302 when it worked)."""
