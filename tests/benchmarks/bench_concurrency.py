@@ -144,17 +144,20 @@ def _measure(server: LiveServer, plan: Plan):
     yield from _reading_lines(quiet)
 
     uploads: list[tuple[int, dict | str]] = [(0, "not finished")] * len(uploaders)
+    durations = [0.0] * len(uploaders)
     size = UPLOAD_MIB * MiB
 
     def send(index: int) -> None:
         visitor, enrolment_id = uploaders[index]
         chunks = itertools.chain([MP4_HEADER], payload(size - len(MP4_HEADER), str(index)))
+        start = time.perf_counter()
         try:
             answer = visitor.upload(enrolment_id, chunks, size, f"recording-{index}.mp4",
                                     UPLOAD_RATE)
             uploads[index] = (answer.status, _json(answer))
         except OSError as error:
             uploads[index] = (0, repr(error))
+        durations[index] = time.perf_counter() - start
 
     done = threading.Event()
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(uploaders))]
@@ -176,8 +179,9 @@ def _measure(server: LiveServer, plan: Plan):
     yield (f"  readers' p95 {busy_p95:.0f} ms against {quiet_p95:.0f} ms without uploads: "
            f"{ratio:.2f}x (target <= {P95_RATIO}x): {_verdict(ratio <= P95_RATIO)}")
     upload_statuses = collections.Counter(status for status, _ in uploads)
-    yield (f"  uploads completed {completed} of {len(uploaders)} (target all), statuses "
-           f"{_counts(upload_statuses)}: {_verdict(completed == len(uploaders))}")
+    yield (f"  uploads completed {completed} of {len(uploaders)} (target all) in "
+           f"{min(durations):.1f} to {max(durations):.1f} s ({size / UPLOAD_RATE:.0f} s at full "
+           f"rate), statuses {_counts(upload_statuses)}: {_verdict(completed == len(uploaders))}")
     failures = [body for status, body in uploads if status != 200]
     if failures:
         yield f"  first failed upload: {str(failures[0])[:200]}"
