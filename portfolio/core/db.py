@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -22,6 +23,8 @@ class Base(DeclarativeBase):
 
 #: How long a SQLite transaction waits for another's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: HTTP's safe methods: a request made with one reads and never writes.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def utcnow() -> datetime:
@@ -60,11 +63,15 @@ def configure_engine(engine: sa.Engine) -> None:
     pysqlite opens transactions lazily and ignores SAVEPOINT semantics; taking over BEGIN gives
     real transactions (and nested ones), and foreign keys are off in SQLite unless asked for.
 
-    Transactions take the write lock when they begin (BEGIN IMMEDIATE). A deferred transaction
-    that has read and then wants to write after another writer committed cannot wait: SQLite
-    refuses it at once ("database is locked"), whatever the busy timeout. Taking the lock up
-    front makes writers queue for up to the busy timeout instead. Transactions are kept short
-    for this (uploads stream with none open), and WAL lets readers outside them go on.
+    Transactions that may write take the write lock when they begin (BEGIN IMMEDIATE). A
+    deferred transaction that has read and then wants to write after another writer committed
+    cannot wait: SQLite refuses it at once ("database is locked"), whatever the busy timeout.
+    Taking the lock up front makes writers queue for up to the busy timeout instead. Transactions
+    are kept short for this (uploads stream with none open).
+
+    A request with a safe method (GET, HEAD, OPTIONS) only reads, so its transactions begin
+    deferred: under WAL they read a snapshot beside the writer. Taking the lock for them too
+    would put every page of every user in the writers' queue, behind each other and any write.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -80,4 +87,7 @@ def configure_engine(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if has_request_context() and request.method in READ_ONLY_METHODS:
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -25,6 +25,8 @@ imports from it).
 - ``browser``: for the browser tests: ``seed_enrolment`` (people made through the services)
   and ``log_in_page``.
 - ``concurrency``: ``post_at_once`` (two clients posting at the same moment) and ``TIMEOUT``.
+- ``live_server``: ``serving`` (a real ``portfolio serve`` subprocess, its log's 500s and
+  tracebacks) and ``Visitor`` (a browser over HTTP: logging in, pages, forms, throttled uploads).
 - ``catalogue_files``: a minimal catalogue file and its variants (``MINIMAL``, ``as_bytes``,
   ``problems_of``).
 - ``brute_force``: the rules engine's answers found by enumeration, and random rule sets, for

@@ -1,0 +1,201 @@
+"""A real ``portfolio serve`` in a subprocess, and visitors talking to it over HTTP: for the tests
+and benchmarks of what several people do at once (Werkzeug's threads, SQLite's write lock, the
+store's connections), which Flask's test client, one request at a time in-process, cannot show.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.cookies
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers.factories import PASSWORD
+from tests.helpers.storage_server import free_port
+from tests.helpers.web import token_in
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Seconds to wait for the server (and the embedded store it may start) to answer.
+START_TIMEOUT = 60
+#: Seconds a request may take before the visitor gives up.
+REQUEST_TIMEOUT = 120
+#: A request line of Werkzeug's log (coloured with terminal escapes, even in a file) answered 500.
+_INTERNAL_ERROR = re.compile(r' HTTP/[\d.]+[^"]*" 500 ')
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    port: int
+    pid: int
+    #: Where the server writes its standard error: request lines and tracebacks.
+    log: Path
+
+    def internal_errors(self) -> list[str]:
+        """The request lines the server has logged as answered 500 so far."""
+        return [line for line in self.log.read_text(errors="replace").splitlines()
+                if _INTERNAL_ERROR.search(line)]
+
+    def tracebacks(self) -> list[str]:
+        """The tracebacks the server has logged so far, each as one string."""
+        found, current = [], None
+        for line in self.log.read_text(errors="replace").splitlines():
+            if line.startswith("Traceback"):
+                current = [line]
+                found.append(current)
+            elif current is not None:
+                current.append(line)
+                # A traceback ends with its unindented exception line.
+                if line and not line.startswith(" "):
+                    current = None
+        return ["\n".join(lines) for lines in found]
+
+
+@contextmanager
+def serving(instance: Path, environment: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """``portfolio serve`` on a free loopback port with the instance folder ``instance`` and the
+    ``PORTFOLIO_*`` settings of ``environment`` only (none inherited from the caller's
+    environment): with no S3 endpoint among them, the server starts its embedded SeaweedFS on a
+    free port. The database must be migrated already. Stopped (by its pid) on leaving."""
+    port = free_port()
+    settings = {"PORTFOLIO_INSTANCE_PATH": str(instance),
+                "PORTFOLIO_EMBEDDED_S3_PORT": str(free_port()), **(environment or {})}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PORTFOLIO_")}
+    log = instance / "serve.log"
+    with open(log, "wb") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from portfolio.cli import main; main()", "serve",
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env={**inherited, **settings}, stdout=subprocess.DEVNULL, stderr=errors)
+    try:
+        _wait_until_answering(process, port, log)
+        yield LiveServer(port, process.pid, log)
+    finally:
+        # SIGTERM: serve stops its embedded store on the way out.
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_answering(process: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"portfolio serve exited with {process.returncode}:\n"
+                               f"{log.read_text(errors='replace')[-2000:]}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/login")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            connection.close()
+    raise RuntimeError(f"portfolio serve did not answer on port {port} within {START_TIMEOUT} s")
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    headers: http.client.HTTPMessage
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(errors="replace")
+
+
+class Visitor:
+    """One browser: its own cookies and CSRF token, a new connection per request. Not shared
+    between threads."""
+
+    def __init__(self, server: LiveServer):
+        self.server = server
+        self.cookies: dict[str, str] = {}
+        self.token = ""
+
+    def tab(self) -> Visitor:
+        """Another tab of the same browser: the same session, for use in another thread."""
+        other = Visitor(self.server)
+        other.cookies, other.token = dict(self.cookies), self.token
+        return other
+
+    def log_in(self, email: str, password: str = PASSWORD) -> Answer:
+        """Log in through the form; the answer is the form's (302 when it worked)."""
+        self.token = token_in(self.get("/login").text)
+        answer = self.post("/login", {"email": email, "password": password})
+        if answer.status == 302:
+            self.token = token_in(self.get("/catalogue/").text)
+        return answer
+
+    def get(self, path: str) -> Answer:
+        return self._send("GET", path)
+
+    def post(self, path: str, data: dict | None = None) -> Answer:
+        """A form POST with the visitor's CSRF token; redirects are not followed."""
+        body = urllib.parse.urlencode({**(data or {}), "csrf_token": self.token},
+                                      doseq=True).encode()
+        return self._send("POST", path, body,
+                          {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def upload(self, enrolment_id: int, chunks: Iterable[bytes], size: int, filename: str,
+               bytes_per_second: float | None = None) -> Answer:
+        """Send a file as the browser uploader does (the raw body of a POST to the enrolment's
+        upload URL, announced as ``size`` bytes), at most ``bytes_per_second`` fast. Sending fewer
+        bytes than ``size`` drops the connection after them, as a phone losing its signal."""
+        connection = self._connection()
+        try:
+            connection.putrequest("POST", f"/enrolments/{enrolment_id}/uploads")
+            for name, value in {**self._headers(), "X-CSRFToken": self.token,
+                                "X-Filename": urllib.parse.quote(filename),
+                                "Content-Type": "application/octet-stream",
+                                "Content-Length": str(size)}.items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            start, sent = time.monotonic(), 0
+            for chunk in chunks:
+                if bytes_per_second:
+                    time.sleep(max(0.0, start + sent / bytes_per_second - time.monotonic()))
+                connection.send(chunk)
+                sent += len(chunk)
+            if sent < size:
+                connection.sock.shutdown(2)
+                return Answer(0, b"", http.client.HTTPMessage())
+            return self._answer(connection)
+        finally:
+            connection.close()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=REQUEST_TIMEOUT)
+
+    def _headers(self) -> dict[str, str]:
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        return {"Cookie": cookie} if cookie else {}
+
+    def _send(self, method: str, path: str, body: bytes | None = None,
+              headers: dict[str, str] | None = None) -> Answer:
+        connection = self._connection()
+        try:
+            connection.request(method, path, body, {**self._headers(), **(headers or {})})
+            return self._answer(connection)
+        finally:
+            connection.close()
+
+    def _answer(self, connection: http.client.HTTPConnection) -> Answer:
+        response = connection.getresponse()
+        body = response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in http.cookies.SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return Answer(response.status, body, response.headers)
