@@ -98,7 +98,7 @@ def enrolments():
         (u.id, u.name) for u in services.centre_staff(db.session, centre_id, "iqa"))
     form.version_id.choices = choices(
         (v.id, f"{v.title} ({v.qualification_number}, v{v.version})")
-        for v in catalogue.qualification_versions(db.session))
+        for v in catalogue.qualification_versions(db.session, centre_id))
     if form.validate_on_submit():
         with committing("Enrolment created.") as done:
             services.enrol(db.session, current_user.centre, services.NewEnrolment(
@@ -126,7 +126,9 @@ def catalogue_import():
             problems = error.problems
         else:
             with committing() as done:
-                result = catalogue.import_spec(db.session, spec, actor=current_user)
+                # A centre's import is its own version: the shared catalogue is the operator's.
+                result = catalogue.import_spec(db.session, spec, actor=current_user,
+                                               centre_id=current_user.centre_id)
             if done:
                 flash(result.summary, "info")
                 return redirect(url_for("accounts.catalogue_import"))
