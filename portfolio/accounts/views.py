@@ -21,7 +21,7 @@ from portfolio.accounts.forms import (
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.catalogue import services as catalogue
-from portfolio.catalogue.spec import MAX_BYTES, SpecError, load_spec
+from portfolio.catalogue.spec import UPLOAD_MAX_BYTES, SpecError, load_spec
 from portfolio.core.audit import AuditEvent
 from portfolio.core.forms import EmptyForm, choices
 from portfolio.core.permissions import roles_required
@@ -121,7 +121,7 @@ def catalogue_import():
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            spec = load_spec(form.file.data.stream.read(MAX_BYTES + 1))
+            spec = load_spec(form.file.data.stream.read(UPLOAD_MAX_BYTES + 1), UPLOAD_MAX_BYTES)
         except SpecError as error:
             problems = error.problems
         else:
