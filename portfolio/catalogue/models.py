@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portfolio.catalogue.spec import MAX_LENGTHS
 from portfolio.core.db import Base, UTCDateTime, utcnow
 
 
@@ -54,9 +55,10 @@ class QualificationVersion(Base):
     #: SHA-256 of the canonical content, to recognise a re-import of the same file.
     content_sha256: Mapped[str] = mapped_column(sa.String(64))
     #: Awarding organisation, e.g. ``Pearson``.
-    awarding_organisation: Mapped[str] = mapped_column(sa.String(200))
+    awarding_organisation: Mapped[str] = mapped_column(
+        sa.String(MAX_LENGTHS["awarding_organisation"]))
     #: Full title as printed.
-    title: Mapped[str] = mapped_column(sa.String(300))
+    title: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["title"]))
     #: Qualification level (1-8).
     level: Mapped[int]
     #: award, certificate or diploma.
@@ -127,11 +129,11 @@ class Unit(Base):
     #: Order in the document, from 0.
     position: Mapped[int]
     #: Local number as printed (``301``, ``01``, ``16``).
-    number: Mapped[str] = mapped_column(sa.String(20))
+    number: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["number"]))
     #: Ofqual unit reference number, as printed; not unique (documents repeat them).
-    urn: Mapped[str] = mapped_column(sa.String(20), index=True)
+    urn: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["urn"]), index=True)
     #: Title as printed.
-    title: Mapped[str] = mapped_column(sa.String(300))
+    title: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["title"]))
     #: Unit level (1-8).
     level: Mapped[int]
     #: Credit value.
@@ -189,7 +191,7 @@ class Criterion(Base):
     #: Order in the unit, from 0 (not in the outcome), so it is unique per unit.
     position: Mapped[int]
     #: Code as printed, e.g. ``2.3``.
-    code: Mapped[str] = mapped_column(sa.String(20))
+    code: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["code"]))
     #: Wording as printed.
     text: Mapped[str] = mapped_column(sa.Text)
 

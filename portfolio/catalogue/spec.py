@@ -36,13 +36,33 @@ SEARCH_BUDGET = 500_000
 OPERATOR_SEARCH_BUDGET = 20 * SEARCH_BUDGET
 MAX_DEPTH = 20
 SIZES = ("award", "certificate", "diploma")
+#: The largest whole number a file may give: what a database INTEGER column holds (32 bits on
+#: PostgreSQL), so no value can pass the checks and then fail to be stored.
+MAX_INTEGER = 2**31 - 1
+#: The longest value of each short text field: the models' column lengths are these.
+MAX_LENGTHS = {"awarding_organisation": 200, "title": 300, "number": 20, "urn": 20, "code": 20}
 KEY_DATES = ("operational_start", "operational_end", "certification_end")
 QN_PATTERN = re.compile(r"^\d{3}/\d{4}/[0-9A-Z]$")
 
 try:  # the C loader is several times faster on the 200 KB built-in files
-    _Loader = yaml.CSafeLoader
+    _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):
+    """The safe loader, with a value that cannot be built (a date such as 2025-02-30, a number
+    too long for Python to convert) reported at its place instead of as a bare ValueError."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as exc:
+            reason = ("too many digits to be a number" if node.tag.endswith(":int")
+                      else str(exc))
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown!r} cannot be read: {reason}", node.start_mark) from None
 
 
 class SpecError(DomainError):

@@ -19,6 +19,8 @@ from portfolio.catalogue.rules import Group, LevelRule, Pool, Rules, Structure, 
 from portfolio.catalogue.spec import (
     FORMAT_VERSION,
     KEY_DATES,
+    MAX_INTEGER,
+    MAX_LENGTHS,
     QN_PATTERN,
     SEARCH_BUDGET,
     SIZES,
@@ -67,6 +69,10 @@ class _Checker:
             self.fail(_join(where, key), f"expected a non-empty string{hint}, got {_show(value)}")
             return None
         value = " ".join(value.split())
+        longest = MAX_LENGTHS.get(key)
+        if longest is not None and len(value) > longest:
+            self.fail(_join(where, key), f"{len(value)} characters is too long: at most {longest}")
+            return None
         if pattern and not pattern.match(value):
             self.fail(_join(where, key), f"{value!r} is not in the expected form")
             return None
@@ -78,8 +84,11 @@ class _Checker:
         value = mapping[key]
         if value is None and nullable:
             return None
-        in_range = (isinstance(value, int) and not isinstance(value, bool)
-                    and value >= low and (high is None or value <= high))
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if whole and value > MAX_INTEGER and high is None:
+            self.fail(_join(where, key), f"{_show(value)} is too large: at most {MAX_INTEGER:,}")
+            return None
+        in_range = whole and value >= low and (high is None or value <= high)
         if not in_range:
             if what is None:
                 what = {0: "a non-negative integer", 1: "a positive integer"}.get(low)
@@ -109,6 +118,8 @@ def _show(value) -> str:
         return "a list"
     if value is None:
         return "nothing"
+    if isinstance(value, int) and len(str(value)) > 20:
+        return f"a number of {len(str(abs(value)))} digits"
     return repr(value)
 
 
