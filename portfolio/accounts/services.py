@@ -184,7 +184,7 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
         raise AccountError("The IQA cannot be the learner's assessor: an IQA never samples "
                            "their own assessment decisions.")
     version = session.get(QualificationVersion, new.version_id)
-    if version is None:
+    if version is None or not version.is_visible_to(centre.id):
         raise AccountError("That qualification is not in the catalogue.")
     if not version.is_open_for_registration(today):
         raise AccountError(f"{version.title} closed to new registrations on "

@@ -21,7 +21,7 @@ from portfolio.accounts.forms import (
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.catalogue import services as catalogue
-from portfolio.catalogue.spec import MAX_BYTES, SpecError, load_spec
+from portfolio.catalogue.spec import UPLOAD_MAX_BYTES, SpecError, load_spec
 from portfolio.core.audit import AuditEvent
 from portfolio.core.forms import EmptyForm, choices
 from portfolio.core.permissions import roles_required
@@ -98,7 +98,7 @@ def enrolments():
         (u.id, u.name) for u in services.centre_staff(db.session, centre_id, "iqa"))
     form.version_id.choices = choices(
         (v.id, f"{v.title} ({v.qualification_number}, v{v.version})")
-        for v in catalogue.qualification_versions(db.session))
+        for v in catalogue.qualification_versions(db.session, centre_id))
     if form.validate_on_submit():
         with committing("Enrolment created.") as done:
             services.enrol(db.session, current_user.centre, services.NewEnrolment(
@@ -121,12 +121,14 @@ def catalogue_import():
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            spec = load_spec(form.file.data.stream.read(MAX_BYTES + 1))
+            spec = load_spec(form.file.data.stream.read(UPLOAD_MAX_BYTES + 1), UPLOAD_MAX_BYTES)
         except SpecError as error:
             problems = error.problems
         else:
             with committing() as done:
-                result = catalogue.import_spec(db.session, spec, actor=current_user)
+                # A centre's import is its own version: the shared catalogue is the operator's.
+                result = catalogue.import_spec(db.session, spec, actor=current_user,
+                                               centre_id=current_user.centre_id)
             if done:
                 flash(result.summary, "info")
                 return redirect(url_for("accounts.catalogue_import"))

@@ -27,11 +27,18 @@ def catalogue_cli():
     """The qualification catalogue."""
 
 
+# The operator's commands see the global catalogue; a centre's private versions (imported by its
+# admin on the web) only when that centre is named.
+centre_option = click.option("--centre", "centre_id", type=int, metavar="ID",
+                             help="Also see this centre's own versions.")
+
+
 @catalogue_cli.command("list")
+@centre_option
 @with_appcontext
-def list_command():
+def list_command(centre_id):
     """List the qualifications and their current versions."""
-    versions = services.qualification_versions(db.session)
+    versions = services.qualification_versions(db.session, centre_id)
     if not versions:
         click.echo("The catalogue is empty: run 'portfolio catalogue import --builtin'.")
     for version in versions:
@@ -42,10 +49,11 @@ def list_command():
 @catalogue_cli.command("show")
 @click.argument("qualification_number")
 @click.option("--version", "number", type=int, help="A version other than the newest.")
+@centre_option
 @with_appcontext
-def show_command(qualification_number, number):
+def show_command(qualification_number, number, centre_id):
     """Show a qualification's details, rules and units."""
-    version = _version(qualification_number, number)
+    version = _version(qualification_number, number, centre_id)
     click.echo(f"{version.title}")
     click.echo(f"  QN {version.qualification_number}, version {version.version}, "
                f"{version.awarding_organisation}, level {version.level} {version.size}")
@@ -104,10 +112,11 @@ def import_command(files, builtin):
 @click.option("--version", "number", type=int, help="A version other than the newest.")
 @click.option("--format", "output_format", type=click.Choice(["json"]), default="json",
               show_default=True)
+@centre_option
 @with_appcontext
-def export_command(qualification_number, number, output_format):
+def export_command(qualification_number, number, output_format, centre_id):
     """Write a whole qualification as JSON (re-importable: JSON is valid YAML)."""
-    version = _version(qualification_number, number)
+    version = _version(qualification_number, number, centre_id)
     document = services.spec_from_version(version).document()
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
@@ -118,15 +127,17 @@ def _achieved_option(function):
     function = click.option("--json", "as_json", is_flag=True, help="Answer in JSON.")(function)
     function = click.option("--version", "number", type=int,
                             help="A version other than the newest.")(function)
+    function = centre_option(function)
     return click.argument("qualification_number")(function)
 
 
 @catalogue_cli.command("evaluate")
 @_achieved_option
 @with_appcontext
-def evaluate_command(qualification_number, achieved, as_json, number):
+def evaluate_command(qualification_number, achieved, as_json, number, centre_id):
     """Is the qualification achieved with these units, and if not, what is missing?"""
-    version, result = _engine_answer(evaluate, qualification_number, number, achieved, as_json)
+    version, result = _engine_answer(evaluate, qualification_number, number, centre_id,
+                                     achieved, as_json)
     if result is None:
         return
     state = "achieved" if result.achieved else "not yet achieved"
@@ -141,9 +152,10 @@ def evaluate_command(qualification_number, achieved, as_json, number):
 @catalogue_cli.command("plan")
 @_achieved_option
 @with_appcontext
-def plan_command(qualification_number, achieved, as_json, number):
+def plan_command(qualification_number, achieved, as_json, number, centre_id):
     """The least remaining work: fewest additional credits, then fewest criteria."""
-    version, result = _engine_answer(plan, qualification_number, number, achieved, as_json)
+    version, result = _engine_answer(plan, qualification_number, number, centre_id,
+                                     achieved, as_json)
     if result is None:
         return
     if not result.units:
@@ -153,18 +165,18 @@ def plan_command(qualification_number, achieved, as_json, number):
                f"({result.additional_credits} credits, {result.open_criteria} criteria)")
 
 
-def _version(qualification_number: str, number: int | None):
-    version = services.find_version(db.session, qualification_number.strip(), number)
+def _version(qualification_number: str, number: int | None, centre_id: int | None):
+    version = services.find_version(db.session, qualification_number.strip(), number, centre_id)
     if version is None:
         which = f" version {number}" if number else ""
         raise UsageProblem(f"qualification {qualification_number}{which} is not in the catalogue")
     return version
 
 
-def _engine_answer(engine, qualification_number, number, achieved, as_json):
+def _engine_answer(engine, qualification_number, number, centre_id, achieved, as_json):
     """The version and what ``engine`` (evaluate or plan) answers for the achieved units; the
     answer is printed as JSON instead when asked, and None returned in its place."""
-    version = _version(qualification_number, number)
+    version = _version(qualification_number, number, centre_id)
     try:
         numbers = services.resolve_units(version, achieved.split(","))
     except services.UnitLookupError as error:

@@ -3,6 +3,10 @@
 A qualification (identified by its QN) has one or more immutable versions: importing a changed
 catalogue file adds a version, so learners enrolled on an earlier version keep exactly the structure
 they registered against. Units are keyed by (version, local number); URNs are data.
+
+The catalogue is shared by every centre, so a version has an owner: none for the global versions
+(built in, or imported by the platform operator through the command line), or the centre whose
+admin imported it on the web, which alone sees it (:func:`visible_to`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portfolio.catalogue.spec import MAX_LENGTHS
 from portfolio.core.db import Base, UTCDateTime, utcnow
 
 
@@ -26,10 +31,6 @@ class Qualification(Base):
 
     versions: Mapped[list[QualificationVersion]] = relationship(
         back_populates="qualification", order_by="QualificationVersion.version")
-
-    @property
-    def current(self) -> QualificationVersion:
-        return self.versions[-1]
 
     def __repr__(self) -> str:
         return f"<Qualification {self.qualification_number}>"
@@ -46,14 +47,18 @@ class QualificationVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The qualification this is a version of.
     qualification_id: Mapped[int] = mapped_column(sa.ForeignKey("qualifications.id"), index=True)
-    #: 1 for the first import, then one more for each changed import.
+    #: 1 for the first import, then one more for each changed import, global or private.
     version: Mapped[int]
+    #: The centre that imported this version and alone sees it; NULL for a global version.
+    #: (A string reference: the catalogue sits below accounts, which owns centres.)
+    centre_id: Mapped[int | None] = mapped_column(sa.ForeignKey("centres.id"), index=True)
     #: SHA-256 of the canonical content, to recognise a re-import of the same file.
     content_sha256: Mapped[str] = mapped_column(sa.String(64))
     #: Awarding organisation, e.g. ``Pearson``.
-    awarding_organisation: Mapped[str] = mapped_column(sa.String(200))
+    awarding_organisation: Mapped[str] = mapped_column(
+        sa.String(MAX_LENGTHS["awarding_organisation"]))
     #: Full title as printed.
-    title: Mapped[str] = mapped_column(sa.String(300))
+    title: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["title"]))
     #: Qualification level (1-8).
     level: Mapped[int]
     #: award, certificate or diploma.
@@ -91,11 +96,23 @@ class QualificationVersion(Base):
     def glh_display(self) -> str:
         return str(self.glh_min) if self.glh_min == self.glh_max else f"{self.glh_min}-{self.glh_max}"
 
+    def is_visible_to(self, centre_id: int | None) -> bool:
+        return self.centre_id is None or self.centre_id == centre_id
+
     def is_open_for_registration(self, today: dt.date) -> bool:
         return self.operational_end is None or today <= self.operational_end
 
     def __repr__(self) -> str:
         return f"<QualificationVersion {self.qualification_id} v{self.version}>"
+
+
+def visible_to(centre_id: int | None) -> sa.ColumnElement[bool]:
+    """The versions ``centre_id`` may see: the global ones and its own (only the global ones for
+    None, the operator's view)."""
+    visible = QualificationVersion.centre_id.is_(None)
+    if centre_id is None:
+        return visible
+    return sa.or_(visible, QualificationVersion.centre_id == centre_id)
 
 
 class Unit(Base):
@@ -112,11 +129,11 @@ class Unit(Base):
     #: Order in the document, from 0.
     position: Mapped[int]
     #: Local number as printed (``301``, ``01``, ``16``).
-    number: Mapped[str] = mapped_column(sa.String(20))
+    number: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["number"]))
     #: Ofqual unit reference number, as printed; not unique (documents repeat them).
-    urn: Mapped[str] = mapped_column(sa.String(20), index=True)
+    urn: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["urn"]), index=True)
     #: Title as printed.
-    title: Mapped[str] = mapped_column(sa.String(300))
+    title: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["title"]))
     #: Unit level (1-8).
     level: Mapped[int]
     #: Credit value.
@@ -174,7 +191,7 @@ class Criterion(Base):
     #: Order in the unit, from 0 (not in the outcome), so it is unique per unit.
     position: Mapped[int]
     #: Code as printed, e.g. ``2.3``.
-    code: Mapped[str] = mapped_column(sa.String(20))
+    code: Mapped[str] = mapped_column(sa.String(MAX_LENGTHS["code"]))
     #: Wording as printed.
     text: Mapped[str] = mapped_column(sa.Text)
 

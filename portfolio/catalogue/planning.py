@@ -13,6 +13,7 @@ structure only through its public attributes.
 from __future__ import annotations
 
 import itertools
+import math
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,29 @@ class Plan:
             "additional_credits": self.additional_credits,
             "open_criteria": self.open_criteria,
         }
+
+
+class SearchTooLarge(Exception):
+    """The plan would take more steps than its budget: the rules are too complex to solve."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        super().__init__(f"planning needs more than {budget:,} steps")
+
+
+class _Budget:
+    """Steps a search may still take; ``None`` for no limit. Work is charged before it is done, so
+    a search too large for the budget stops before its first expensive loop."""
+
+    def __init__(self, steps: int | None):
+        self.limit = self.left = steps
+
+    def spend(self, steps: int) -> None:
+        if self.left is None:
+            return
+        self.left -= steps
+        if self.left < 0:
+            raise SearchTooLarge(self.limit)
 
 
 @dataclass(frozen=True)
@@ -56,16 +80,18 @@ class _Tracker:
 _compiled: weakref.WeakKeyDictionary[Structure, list[_Tracker]] = weakref.WeakKeyDictionary()
 
 
-def _trackers_of(structure: Structure) -> list[_Tracker]:
+def _trackers_of(structure: Structure, budget: _Budget) -> list[_Tracker]:
     trackers = _compiled.get(structure)
     if trackers is None:
         # Two threads may both compile; they get equal counters and either may be kept.
-        trackers = _compiled[structure] = _compile_trackers(structure)
+        trackers = _compiled[structure] = _compile_trackers(structure, budget)
     return trackers
 
 
-def _compile_trackers(structure: Structure) -> list[_Tracker]:
+def _compile_trackers(structure: Structure, budget: _Budget) -> list[_Tracker]:
     rules, units = structure.rules, structure.units
+    # Each counter below is built in a pass over the units.
+    budget.spend(len(units) * (1 + 2 * len(rules.groups) + len(rules.pools) + len(rules.levels)))
     groups = {g.id: g for g in rules.groups}
     credit = {n: u.credit for n, u in units.items()}
 
@@ -93,9 +119,12 @@ def _compile_trackers(structure: Structure) -> list[_Tracker]:
 
     # A floor counter is implied by another whose need is no smaller and whose contributions are no
     # larger (e.g. "10 credits at level 2 or above" when every unit is at level 2 or above).
+    # Contributions are positive, so only the other counter's units need comparing.
     def implied(a: _Tracker, b: _Tracker) -> bool:
         return (a.limit is None and b.limit is None and a.need <= b.need
-                and all(a.contributions.get(n, 0) >= b.contributions.get(n, 0) for n in units))
+                and all(a.contributions.get(n, 0) >= v for n, v in b.contributions.items()))
+
+    budget.spend(len(trackers) ** 2)
 
     kept: list[_Tracker] = []
     for i, tracker in enumerate(trackers):
@@ -109,22 +138,32 @@ def plan(
     structure: Structure,
     achieved: Iterable[str],
     open_criteria: Mapping[str, int] | None = None,
+    budget: int | None = None,
 ) -> Plan | None:
     """The least remaining work: the units to add, fewest credits first, then fewest criteria.
 
     ``open_criteria`` gives, per unit, how many of its criteria are still to be met (by default all
     of them). Returns ``None`` when no choice of units can satisfy the rules.
+
+    The search is exact, and exponential in the worst case (a long chain of barred units has
+    exponentially many choices, many capped groups exponentially many counter states). With a
+    ``budget`` it raises :class:`SearchTooLarge` rather than take more than about that many steps
+    (a step is one counter updated for one choice).
     """
+    steps = _Budget(budget)
     achieved = set(achieved) & set(structure.units)
     open_criteria = open_criteria or {}
-    trackers = _trackers_of(structure)
+    trackers = _trackers_of(structure, steps)
     caps = tuple(t.cap() for t in trackers)
     ceilings = tuple(t.limit is not None for t in trackers)
+    width = len(trackers) + 1
 
     items = []
     for component in structure.components(structure.units):
         options = []
         for size in range(len(component) + 1):
+            # Each subset is checked against the component's barred pairs, then counted.
+            steps.spend(math.comb(len(component), size) * (len(component) + width))
             for counted in itertools.combinations(component, size):
                 if not structure.independent(counted):
                     continue
@@ -147,6 +186,7 @@ def plan(
     for options in items:
         following: dict[tuple, tuple] = {}
         for state, (cost, _) in frontier.items():
+            steps.spend(len(options) * width)
             for option_cost, gains, added in options:
                 new_state = []
                 for value, gain, cap, ceiling in zip(state, gains, caps, ceilings, strict=True):

@@ -16,6 +16,7 @@ from portfolio.catalogue.models import (
     Qualification,
     QualificationVersion,
     Unit,
+    visible_to,
 )
 from portfolio.catalogue.rules import structure_of
 from portfolio.catalogue.spec import (
@@ -43,7 +44,8 @@ class ImportResult:
     def summary(self) -> str:
         qn, number = self.version.qualification_number, self.version.version
         if self.created:
-            return f"{qn}: imported as version {number} ({len(self.version.units)} units)"
+            owner = "" if self.version.centre_id is None else ", for this centre only"
+            return f"{qn}: imported as version {number} ({len(self.version.units)} units{owner})"
         return f"{qn}: unchanged (version {number} is identical)"
 
 
@@ -56,8 +58,17 @@ def load_builtin_specs() -> list[QualificationSpec]:
     return [read_spec_file(path) for path in builtin_spec_paths()]
 
 
-def import_spec(session: Session, spec: QualificationSpec, actor=None) -> ImportResult:
-    """Add ``spec`` as a new version of its qualification, unless the current version equals it."""
+def import_spec(session: Session, spec: QualificationSpec, actor=None,
+                centre_id: int | None = None) -> ImportResult:
+    """Add ``spec`` as a new version of its qualification, unless the version ``centre_id`` sees as
+    current equals it.
+
+    Without ``centre_id`` (the operator's command line, the built-in files) the version is global:
+    every centre sees it and it becomes the global current version. With one (a centre admin's
+    web import) it is that centre's private version: no other centre sees it, and the global
+    versions stay as they are. Version numbers count every import of the qualification, so a
+    version is named by one number whoever owns it.
+    """
     qualification = session.scalar(sa.select(Qualification).where(
         Qualification.qualification_number == spec.qualification_number))
     digest = spec.content_hash
@@ -68,11 +79,14 @@ def import_spec(session: Session, spec: QualificationSpec, actor=None) -> Import
     else:
         current = session.scalar(
             sa.select(QualificationVersion)
-            .where(QualificationVersion.qualification_id == qualification.id)
+            .where(QualificationVersion.qualification_id == qualification.id,
+                   visible_to(centre_id))
             .order_by(QualificationVersion.version.desc()).limit(1))
-        if current.content_sha256 == digest:
+        if current is not None and current.content_sha256 == digest:
             return ImportResult(current, created=False)
-        number = current.version + 1
+        number = 1 + session.scalar(
+            sa.select(sa.func.max(QualificationVersion.version))
+            .where(QualificationVersion.qualification_id == qualification.id))
 
     version = QualificationVersion(
         qualification=qualification, version=number, content_sha256=digest,
@@ -82,7 +96,7 @@ def import_spec(session: Session, spec: QualificationSpec, actor=None) -> Import
         operational_start=spec.key_dates["operational_start"],
         operational_end=spec.key_dates["operational_end"],
         certification_end=spec.key_dates["certification_end"],
-        rules=rules_document(spec.rules),
+        rules=rules_document(spec.rules), centre_id=centre_id,
     )
     for position, unit_spec in enumerate(spec.units):
         unit = Unit(position=position, number=unit_spec.number, urn=unit_spec.urn,
@@ -101,16 +115,18 @@ def import_spec(session: Session, spec: QualificationSpec, actor=None) -> Import
         version.units.append(unit)
     session.add(version)
     session.flush()
-    catalogue_imported.emit(session, actor=actor, centre_id=None, subject=version,
+    catalogue_imported.emit(session, actor=actor, centre_id=centre_id, subject=version,
                             object_type="qualification_version",
                             qualification=spec.qualification_number, version=number,
                             sha256=digest)
     return ImportResult(version, created=True)
 
 
-def qualification_versions(session: Session) -> list[QualificationVersion]:
-    """The current version of every qualification, by QN."""
-    latest = (sa.select(sa.func.max(QualificationVersion.id))
+def qualification_versions(session: Session,
+                           centre_id: int | None = None) -> list[QualificationVersion]:
+    """The current version of every qualification ``centre_id`` sees (see :func:`visible_to`),
+    by QN."""
+    latest = (sa.select(sa.func.max(QualificationVersion.id)).where(visible_to(centre_id))
               .group_by(QualificationVersion.qualification_id).scalar_subquery())
     return list(session.scalars(
         sa.select(QualificationVersion).join(QualificationVersion.qualification)
@@ -119,12 +135,14 @@ def qualification_versions(session: Session) -> list[QualificationVersion]:
         .order_by(Qualification.qualification_number)))
 
 
-def find_version(session: Session, qualification_number: str,
-                 version: int | None = None) -> QualificationVersion | None:
-    """A version of a qualification (the newest when ``version`` is None), fully loaded."""
+def find_version(session: Session, qualification_number: str, version: int | None = None,
+                 centre_id: int | None = None) -> QualificationVersion | None:
+    """A version of a qualification that ``centre_id`` sees (the newest when ``version`` is
+    None), fully loaded; None for another centre's private version as for a missing one."""
     query = (
         sa.select(QualificationVersion).join(QualificationVersion.qualification)
-        .where(Qualification.qualification_number == qualification_number)
+        .where(Qualification.qualification_number == qualification_number,
+               visible_to(centre_id))
         .options(selectinload(QualificationVersion.units)
                  .selectinload(Unit.learning_outcomes)
                  .selectinload(LearningOutcome.criteria),
@@ -136,6 +154,12 @@ def find_version(session: Session, qualification_number: str,
     else:
         query = query.where(QualificationVersion.version == version)
     return session.scalar(query)
+
+
+def sibling_versions(version: QualificationVersion,
+                     centre_id: int | None) -> list[QualificationVersion]:
+    """The versions of ``version``'s qualification that ``centre_id`` sees, oldest first."""
+    return [v for v in version.qualification.versions if v.is_visible_to(centre_id)]
 
 
 def spec_from_version(version: QualificationVersion) -> QualificationSpec:

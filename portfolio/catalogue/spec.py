@@ -24,15 +24,45 @@ from portfolio.core.errors import DomainError
 
 FORMAT_VERSION = 1
 MAX_BYTES = 5 * 1024 * 1024
+#: A centre admin's upload, checked in a request thread (the largest built-in qualification is
+#: 124 KB as YAML, 163 KB as exported JSON).
+UPLOAD_MAX_BYTES = 512 * 1024
+#: Steps the check that some combination satisfies the rules may take (see
+#: :func:`~portfolio.catalogue.planning.plan`): a fraction of a second, for a file checked in a
+#: request thread; ten times what the most complex built-in qualification takes.
+SEARCH_BUDGET = 500_000
+#: The operator's command line waits longer (seconds): what it imports is then planned for on
+#: learners' pages, so it is bounded too.
+OPERATOR_SEARCH_BUDGET = 20 * SEARCH_BUDGET
 MAX_DEPTH = 20
 SIZES = ("award", "certificate", "diploma")
+#: The largest whole number a file may give: what a database INTEGER column holds (32 bits on
+#: PostgreSQL), so no value can pass the checks and then fail to be stored.
+MAX_INTEGER = 2**31 - 1
+#: The longest value of each short text field: the models' column lengths are these.
+MAX_LENGTHS = {"awarding_organisation": 200, "title": 300, "number": 20, "urn": 20, "code": 20}
 KEY_DATES = ("operational_start", "operational_end", "certification_end")
 QN_PATTERN = re.compile(r"^\d{3}/\d{4}/[0-9A-Z]$")
 
 try:  # the C loader is several times faster on the 200 KB built-in files
-    _Loader = yaml.CSafeLoader
+    _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):
+    """The safe loader, with a value that cannot be built (a date such as 2025-02-30, a number
+    too long for Python to convert) reported at its place instead of as a bare ValueError."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as exc:
+            reason = ("too many digits to be a number" if node.tag.endswith(":int")
+                      else str(exc))
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown!r} cannot be read: {reason}", node.start_mark) from None
 
 
 class SpecError(DomainError):
@@ -105,8 +135,10 @@ class QualificationSpec:
 # ------------------------------------------------------------------------------- reading the file
 
 
-def load_spec(data: bytes, max_bytes: int = MAX_BYTES) -> QualificationSpec:
-    """Parse and validate a catalogue file; raise :class:`SpecError` with every problem."""
+def load_spec(data: bytes, max_bytes: int = MAX_BYTES,
+              budget: int = SEARCH_BUDGET) -> QualificationSpec:
+    """Parse and validate a catalogue file; raise :class:`SpecError` with every problem.
+    ``budget`` bounds the search that checks the rules can be satisfied."""
     # Imported here because the validator builds this module's dataclasses, so imports this module.
     from portfolio.catalogue.validation import validate
 
@@ -125,13 +157,15 @@ def load_spec(data: bytes, max_bytes: int = MAX_BYTES) -> QualificationSpec:
         document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise SpecError([_yaml_message(exc)]) from None
-    return validate(document)
+    return validate(document, budget)
 
 
-def read_spec_file(path, max_bytes: int = MAX_BYTES) -> QualificationSpec:
-    """Read at most ``max_bytes + 1`` bytes so a huge file never sits in memory whole."""
+def read_spec_file(path, max_bytes: int = MAX_BYTES,
+                   budget: int = OPERATOR_SEARCH_BUDGET) -> QualificationSpec:
+    """Read at most ``max_bytes + 1`` bytes so a huge file never sits in memory whole. Files are
+    read from disk by the operator (the command line, the built-ins), so the budget is theirs."""
     with open(path, "rb") as handle:
-        return load_spec(handle.read(max_bytes + 1), max_bytes)
+        return load_spec(handle.read(max_bytes + 1), max_bytes, budget)
 
 
 def _check_shape(text: str) -> None:

@@ -14,12 +14,15 @@ import datetime as dt
 import re
 from typing import Any
 
-from portfolio.catalogue.planning import plan
+from portfolio.catalogue.planning import SearchTooLarge, plan
 from portfolio.catalogue.rules import Group, LevelRule, Pool, Rules, Structure, structure_of
 from portfolio.catalogue.spec import (
     FORMAT_VERSION,
     KEY_DATES,
+    MAX_INTEGER,
+    MAX_LENGTHS,
     QN_PATTERN,
+    SEARCH_BUDGET,
     SIZES,
     CriterionSpec,
     OutcomeSpec,
@@ -66,6 +69,10 @@ class _Checker:
             self.fail(_join(where, key), f"expected a non-empty string{hint}, got {_show(value)}")
             return None
         value = " ".join(value.split())
+        longest = MAX_LENGTHS.get(key)
+        if longest is not None and len(value) > longest:
+            self.fail(_join(where, key), f"{len(value)} characters is too long: at most {longest}")
+            return None
         if pattern and not pattern.match(value):
             self.fail(_join(where, key), f"{value!r} is not in the expected form")
             return None
@@ -77,8 +84,11 @@ class _Checker:
         value = mapping[key]
         if value is None and nullable:
             return None
-        in_range = (isinstance(value, int) and not isinstance(value, bool)
-                    and value >= low and (high is None or value <= high))
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if whole and value > MAX_INTEGER and high is None:
+            self.fail(_join(where, key), f"{_show(value)} is too large: at most {MAX_INTEGER:,}")
+            return None
+        in_range = whole and value >= low and (high is None or value <= high)
         if not in_range:
             if what is None:
                 what = {0: "a non-negative integer", 1: "a positive integer"}.get(low)
@@ -108,6 +118,8 @@ def _show(value) -> str:
         return "a list"
     if value is None:
         return "nothing"
+    if isinstance(value, int) and len(str(value)) > 20:
+        return f"a number of {len(str(abs(value)))} digits"
     return repr(value)
 
 
@@ -116,7 +128,7 @@ TOP_REQUIRED = ("format", "qualification_number", "awarding_organisation", "titl
 TOP_OPTIONAL = ("tqt", "key_dates", "unit_declarations")
 
 
-def validate(document: Any) -> QualificationSpec:
+def validate(document: Any, budget: int = SEARCH_BUDGET) -> QualificationSpec:
     check = _Checker()
     top = check.mapping(document, "", TOP_REQUIRED, TOP_OPTIONAL)
     if top is None:
@@ -143,7 +155,7 @@ def validate(document: Any) -> QualificationSpec:
     structure = None
     if rules is not None and not check.problems:
         structure = structure_of(units, rules)
-        _check_rules_make_sense(check, structure, credit_value)
+        _check_rules_make_sense(check, structure, credit_value, budget)
     if check.problems:
         raise SpecError(check.problems)
     return QualificationSpec(
@@ -269,6 +281,7 @@ def _read_rules(check: _Checker, value, numbers: set[str]) -> Rules | None:
     min_credits = check.integer(rules, "min_credits", "rules")
 
     groups: list[Group] = []
+    group_ids: set[str] = set()
     group_of: dict[str, str] = {}
     for i, raw in enumerate(check.sequence(rules.get("groups", []), "rules.groups")):
         where = f"rules.groups[{i}]"
@@ -281,8 +294,9 @@ def _read_rules(check: _Checker, value, numbers: set[str]) -> Rules | None:
         if gid is None or not gid.strip():
             check.fail(f"{where}.id", "expected a group name such as A")
             continue
-        if any(g.id == gid for g in groups):
+        if gid in group_ids:
             check.fail(f"{where}.id", f"group {gid} is already defined")
+        group_ids.add(gid)
         members = _unit_list(check, group.get("units"), f"{where}.units", numbers)
         for number in members:
             if number in group_of:
@@ -300,7 +314,6 @@ def _read_rules(check: _Checker, value, numbers: set[str]) -> Rules | None:
     for number in sorted(numbers - set(group_of)):
         check.fail("rules.groups", f"unit {number} is in no group")
 
-    group_ids = {g.id for g in groups}
     pools = []
     for i, raw in enumerate(check.sequence(rules.get("pools", []), "rules.pools", True)):
         where = f"rules.pools[{i}]"
@@ -344,7 +357,7 @@ def _read_rules(check: _Checker, value, numbers: set[str]) -> Rules | None:
                  levels=tuple(levels), barred=tuple(barred))
 
 
-def _check_rules_make_sense(check, structure: Structure, credit_value) -> None:
+def _check_rules_make_sense(check, structure: Structure, credit_value, budget: int) -> None:
     rules = structure.rules
     if credit_value is not None and rules.min_credits != credit_value:
         check.fail("rules.min_credits",
@@ -353,5 +366,16 @@ def _check_rules_make_sense(check, structure: Structure, credit_value) -> None:
     for a, b in rules.barred:
         if a in mandatory and b in mandatory:
             check.problems.append(f"barred pair ({a}, {b}): both units are mandatory")
-    if not check.problems and plan(structure, ()) is None:
+    if check.problems:
+        return
+    try:
+        satisfiable = plan(structure, (), budget=budget) is not None
+    except SearchTooLarge as error:
+        check.fail("rules", f"the rules of combination are too complex to check: finding a "
+                            f"combination of units that satisfies them needs more than "
+                            f"{error.budget:,} steps (long chains of barred units and many capped "
+                            f"groups multiply the choices); simplify them or ask the operator to "
+                            f"import it")
+        return
+    if not satisfiable:
         check.fail("rules", "no combination of this qualification's units satisfies these rules")

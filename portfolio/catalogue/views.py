@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 
 from portfolio.catalogue import services
 from portfolio.catalogue.spec import QN_PATTERN, rules_from_document
@@ -30,7 +31,8 @@ def qn_slug_filter(qualification_number: str) -> str:
 
 def _load_version(slug: str):
     requested = request.args.get("version", type=int)
-    version = services.find_version(db.session, qn_from_slug(slug), requested)
+    version = services.find_version(db.session, qn_from_slug(slug), requested,
+                                    current_user.centre_id)
     if version is None:
         abort(404)
     return version
@@ -39,7 +41,8 @@ def _load_version(slug: str):
 @blueprint.get("/")
 def index():
     return render_template("catalogue/index.html",
-                           versions=services.qualification_versions(db.session))
+                           versions=services.qualification_versions(db.session,
+                                                                    current_user.centre_id))
 
 
 @blueprint.get("/<slug>")
@@ -47,7 +50,8 @@ def qualification(slug: str):
     version = _load_version(slug)
     units = {u.number: u for u in version.units}
     return render_template("catalogue/qualification.html", version=version, units=units,
-                           rules=rules_from_document(version.rules))
+                           rules=rules_from_document(version.rules),
+                           versions=services.sibling_versions(version, current_user.centre_id))
 
 
 @blueprint.get("/<slug>/units/<number>")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolio.catalogue.planning import plan
+from portfolio.catalogue.planning import SearchTooLarge, plan
 from portfolio.catalogue.rules import Group, Rules, evaluate
 from tests.helpers.brute_force import NVQ_LIKE, brute_plan, restricted, rule_sets, structure
 
@@ -70,3 +73,28 @@ def test_plan_matches_brute_force_on_the_builtin_qualifications(builtin_specs, d
     result = plan(small, achieved)
     expected = brute_plan(small, achieved, {})
     assert (None if result is None else (result.additional_credits, result.open_criteria)) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), shaped=rule_sets(), budget=st.integers(0, 3000))
+def test_a_bounded_plan_is_exact_or_refused(data, shaped, budget):
+    """A budget never changes an answer: the plan is brute force's, or the search stops."""
+    numbers = list(shaped.units)
+    achieved = set(data.draw(st.lists(st.sampled_from(numbers), unique=True)))
+    try:
+        result = plan(shaped, achieved, budget=budget)
+    except SearchTooLarge as refused:
+        assert refused.budget == budget
+        return
+    expected = brute_plan(shaped, achieved, {})
+    assert (None if result is None else (result.additional_credits, result.open_criteria)) == expected
+
+
+def test_a_budget_stops_a_search_that_grows_exponentially():
+    """Forty units in a chain of barred pairs: 2**40 subsets to look at, refused at once."""
+    numbers = [f"u{i}" for i in range(40)]
+    chain = Rules(min_credits=20, groups=(Group("A", tuple(numbers)),),
+                  barred=tuple(itertools.pairwise(numbers)))
+    shaped = structure([(n, 2, 1, 1) for n in numbers], chain)
+    with pytest.raises(SearchTooLarge):
+        plan(shaped, [], budget=100_000)
