@@ -11,10 +11,10 @@ the decisions that relied on it, which the features judging evidence answer thro
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.accounts.models import Enrolment, User
 from portfolio.core.db import release_connection
+from portfolio.core.parallel import map_bounded
 from portfolio.core.storage import PROBE_PREFIX, MissingObject, ObjectStore
 from portfolio.evidence.hooks import item_decisions
 from portfolio.evidence.models import EvidenceFile, EvidenceItem
@@ -94,7 +95,8 @@ def verify_store(session: Session, store: ObjectStore, sample: int | None = None
     scrub = Scrub()
     started = time.perf_counter()
     damaged: list[Finding] = []
-    for finding in _read_all(store, _recorded(session, sample), threads):
+    check = functools.partial(_check, store)
+    for finding in map_bounded(check, _recorded(session, sample), threads, "verify"):
         scrub.bytes_read += finding.bytes_read
         if finding.recorded.sha256 is None:
             scrub.checked_derivatives += 1
@@ -133,25 +135,6 @@ def _objects_of(rows) -> Iterator[Recorded]:
         for key in (row.thumbnail_key, row.preview_key):
             if key:
                 yield Recorded(row.id, key, None, None)
-
-
-def _read_all(store: ObjectStore, objects: Iterable[Recorded], threads: int
-              ) -> Iterator[Finding]:
-    """Findings in the order reads finish, at most ``threads * 2`` objects queued at once so
-    that a million rows never become a million pending futures."""
-    with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
-        pending: set[Future] = set()
-        try:
-            for recorded in objects:
-                if len(pending) >= threads * 2:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    yield from (future.result() for future in done)
-                pending.add(pool.submit(_check, store, recorded))
-            for future in pending:
-                yield future.result()
-        finally:
-            for future in pending:
-                future.cancel()
 
 
 def _check(store: ObjectStore, recorded: Recorded) -> Finding:
