@@ -114,7 +114,7 @@ def test_a_backup_taken_during_uploads_restores_every_file_into_an_empty_instanc
     result = _invoke(fresh, "restore", str(backup))
     dispose(fresh)
     assert result.exit_code == 0, result.output
-    assert "each read back with its SHA-256 intact" in result.output
+    assert "object(s), each read back with its SHA-256 intact" in result.output
 
     restored = embedded_app(target)  # built again: the secrets it reads were restored
     assert restored.config["SECRET_KEY"] == app.config["SECRET_KEY"]

@@ -1,6 +1,6 @@
 """Restoring a backup into an empty instance: every file of the backup is checked against the
-manifest before anything is written; then the database, the secrets and the objects, each object
-read back and its SHA-256 checked once it is in the store."""
+manifest before anything is written; then the secrets, the objects (each read back and its
+SHA-256 checked once it is in the store) and the database."""
 
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ class RestoreReport:
 
     def summary(self, directory: Path) -> str:
         objects = self.manifest.of_kind("object")
-        lines = [f"Restored the database (revision {self.manifest.revision}), {len(objects)} "
-                 f"object(s), each read back with its SHA-256 intact, and "
-                 f"{len(self.manifest.of_kind('secret'))} secret file(s) from {directory}."]
+        lines = [f"Restored {len(self.manifest.of_kind('secret'))} secret file(s), "
+                 f"{len(objects)} object(s), each read back with its SHA-256 intact, and the "
+                 f"database (revision {self.manifest.revision}) from {directory}."]
         if self.manifest.revision != self.head:
             lines.append(f"The database is at revision {self.manifest.revision}: run "
                          f"`portfolio db upgrade` to bring it to {self.head}.")
@@ -63,8 +63,8 @@ def restore_backup(settings: Settings, engine: sa.Engine,
     database = sqlite_path(engine)
     if not force:
         _refuse_unless_empty(database, open_store)
-    engine.dispose()
-    _restore_database(source / manifest.of_kind("database")[0].path, database)
+    # The reverse of the backup's order: the secrets (the embedded store's key among them), the
+    # objects, the database last, so that no row is ever back before its object.
     for entry in manifest.of_kind("secret"):
         _write_private(settings.instance_path / entry.name, (source / entry.path).read_bytes())
     with open_store() as store:
@@ -72,7 +72,10 @@ def restore_backup(settings: Settings, engine: sa.Engine,
         problems = [p for p in map_bounded(put, manifest.of_kind("object"), threads, "restore")
                     if p]
     if problems:
-        raise BackupError(_listed("Some objects did not reach the store intact:", problems))
+        raise BackupError(_listed("Some objects did not reach the store intact; the database "
+                                  "was not restored:", problems))
+    engine.dispose()
+    _restore_database(source / manifest.of_kind("database")[0].path, database)
     return RestoreReport(manifest, head)
 
 
