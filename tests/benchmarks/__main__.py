@@ -1,11 +1,18 @@
 """``make bench``: run every benchmark and print its figures against its target."""
 
-from tests.benchmarks import bench_assessment, bench_catalogue, bench_upload_stream, bench_uploads
+from tests.benchmarks import (
+    bench_assessment,
+    bench_catalogue,
+    bench_upload_stream,
+    bench_uploads,
+    bench_verify,
+)
 
 
 def main() -> None:
     print("portfolio benchmarks")
-    for module in (bench_catalogue, bench_uploads, bench_upload_stream, bench_assessment):
+    for module in (bench_catalogue, bench_uploads, bench_upload_stream, bench_assessment,
+                   bench_verify):
         for line in module.run():
             print(line, flush=True)
 
