@@ -29,6 +29,7 @@ from tests.helpers.samples import PDF
 from tests.helpers.web import log_in
 
 UPLOADERS = 3
+FILLERS = 400
 #: Seconds any wait in these tests may take.
 TIMEOUT = 60
 
@@ -89,6 +90,12 @@ def test_a_backup_taken_during_uploads_restores_every_file_into_an_empty_instanc
 
     backup = tmp_path / "backup"
     with serving_store(settings):
+        with app.app_context():
+            # Objects no row names (the sweep's orphans), so that copying the objects takes long
+            # enough for uploads to finish while it runs.
+            for number in range(FILLERS):
+                object_store().put_bytes(f"evidence/0/filler-{number}", bytes(64 * 1024),
+                                         "application/octet-stream")
         threads = [threading.Thread(target=uploader, args=(n,)) for n in range(UPLOADERS)]
         for thread in threads:
             thread.start()
