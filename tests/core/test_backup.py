@@ -223,11 +223,25 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(
 
 def test_an_instance_in_use_is_not_overwritten_without_force(pristine_backup):
     app = embedded_app(pristine_backup.settings)
+    refused = _invoke(app, "restore", str(pristine_backup.path))
+    forced = _invoke(app, "restore", "--force", str(pristine_backup.path))
+    dispose(app)
+    assert refused.exit_code == 1
+    assert "already has a database" in refused.output
+    assert "--force" in refused.output
+    assert forced.exit_code == 0, forced.output
+
+
+def test_a_bucket_holding_objects_is_not_added_to_without_force(pristine_backup, tmp_path):
+    target = embedded_settings(tmp_path / "instance")
+    app = embedded_app(target)
+    with serving_store(target), app.app_context():
+        object_store().put_bytes("evidence/1/someone-elses", b"data", "text/plain")
     result = _invoke(app, "restore", str(pristine_backup.path))
     dispose(app)
     assert result.exit_code == 1
-    assert "already has a database" in result.output
-    assert "--force" in result.output
+    assert "already holds objects" in result.output
+    assert not (target.instance_path / "portfolio.sqlite3").exists()
 
 
 def test_a_backup_goes_only_into_a_new_or_empty_directory(pristine_backup):
