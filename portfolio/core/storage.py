@@ -51,10 +51,9 @@ class MissingObject(StorageError):
 
 @dataclass(frozen=True)
 class ObjectBody:
-    """An object being read: its size and type as the store answers them, and its bytes in
-    chunks (read once, front to back), so a large object never sits in memory whole."""
+    """An object being read: its type as the store answers it, and its bytes in chunks (read
+    once, front to back), so a large object never sits in memory whole."""
 
-    size: int
     content_type: str
     chunks: Iterator[bytes]
 
@@ -278,7 +277,7 @@ class ObjectStore:
                 if _error_code(error) in _MISSING_KEY_CODES:
                     raise MissingObject(f"There is no object {key!r}.") from None
                 raise
-        return ObjectBody(response["ContentLength"], response.get("ContentType", ""),
+        return ObjectBody(response.get("ContentType", ""),
                           self._chunks(key, response["Body"], chunk_size))
 
     def _chunks(self, key: str, body, chunk_size: int) -> Iterator[bytes]:
