@@ -23,6 +23,7 @@ def create_app(settings=None, **overrides):
     from portfolio.catalogue.views import blueprint as catalogue_blueprint
     from portfolio.config import PROJECT_ROOT, Settings, private_instance_folder
     from portfolio.core import audit  # noqa: F401
+    from portfolio.core.backup.cli import backup_cli
     from portfolio.core.db import configure_engine
     from portfolio.core.logs import configure_logging
     from portfolio.core.security import init_security
@@ -63,6 +64,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(assessment_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
+    app.cli.add_command(backup_cli)
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -45,6 +45,19 @@ class StorageError(Exception):
     """The object store cannot do what was asked; the message says what to check."""
 
 
+class MissingObject(StorageError):
+    """No object has the key asked for."""
+
+
+@dataclass(frozen=True)
+class ObjectBody:
+    """An object being read: its type as the store answers it, and its bytes in chunks (read
+    once, front to back), so a large object never sits in memory whole."""
+
+    content_type: str
+    chunks: Iterator[bytes]
+
+
 @dataclass(frozen=True, kw_only=True)
 class StorageConfig:
     endpoint_url: str
@@ -253,6 +266,26 @@ class ObjectStore:
             "content_type": response.get("ContentType", ""),
             "last_modified": response["LastModified"].astimezone(UTC),
         }
+
+    def get(self, key: str, chunk_size: int = MiB) -> ObjectBody:
+        """Open an object for reading; :class:`MissingObject` if there is none. A failure while
+        its chunks are read is a :class:`StorageError` too."""
+        with self._failing_as(f"Could not read {key!r}"):
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=key)
+            except ClientError as error:
+                if _error_code(error) in _MISSING_KEY_CODES:
+                    raise MissingObject(f"There is no object {key!r}.") from None
+                raise
+        return ObjectBody(response.get("ContentType", ""),
+                          self._chunks(key, response["Body"], chunk_size))
+
+    def _chunks(self, key: str, body, chunk_size: int) -> Iterator[bytes]:
+        try:
+            with self._failing_as(f"Could not read {key!r}"):
+                yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None

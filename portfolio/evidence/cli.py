@@ -1,4 +1,4 @@
-"""``portfolio storage``: check the object store, sweep orphaned objects."""
+"""``portfolio storage``: check the object store, verify what it holds, sweep orphaned objects."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portfolio.core.db import utcnow
-from portfolio.evidence import uploads
+from portfolio.core.storage import StorageError
+from portfolio.evidence import integrity, uploads
 from portfolio.extensions import db, object_store
 
 
@@ -49,3 +50,25 @@ def sweep_command(grace):
     swept = uploads.sweep_objects(db.session, object_store(), cutoff)
     click.echo(f"Removed {dropped} unattached upload(s), {swept.orphaned_objects} orphaned "
                f"object(s) and {swept.aborted_multipart_uploads} stalled multipart upload(s).")
+
+
+@storage_cli.command("verify")
+@click.option("--sample", type=click.IntRange(min=1), default=None,
+              help="Check this many files chosen at random instead of every one.")
+@with_appcontext
+def verify_command(sample):
+    """Re-read stored files and check their size and SHA-256 against the records.
+
+    Exit status 0 when every file checked is intact, 1 when any is missing or altered, 2 when
+    the store does not answer."""
+    try:
+        scrub = integrity.verify_store(db.session, object_store(), sample)
+    except StorageError as error:
+        click.echo(f"Cannot verify the store: {error}", err=True)
+        sys.exit(2)
+    for damage in scrub.damaged:
+        click.echo(f"{damage.key}: {damage.problem}")
+        for line in damage.context:
+            click.echo(f"  {line}")
+    click.echo(scrub.summary())
+    sys.exit(0 if scrub.ok else 1)

@@ -6,13 +6,14 @@ from tests.benchmarks import (
     bench_concurrency,
     bench_upload_stream,
     bench_uploads,
+    bench_verify,
 )
 
 
 def main() -> None:
     print("portfolio benchmarks")
     for module in (bench_catalogue, bench_uploads, bench_upload_stream, bench_assessment,
-                   bench_concurrency):
+                   bench_concurrency, bench_verify):
         for line in module.run():
             print(line, flush=True)
 
