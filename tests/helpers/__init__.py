@@ -25,6 +25,8 @@ imports from it).
 - ``browser``: for the browser tests: ``seed_enrolment`` (people made through the services)
   and ``log_in_page``.
 - ``concurrency``: ``post_at_once`` (two clients posting at the same moment) and ``TIMEOUT``.
+- ``live``: ``serving`` (a live threaded server for an app) and ``Browser`` (a plain HTTP client
+  with its own cookie and forwarded address: independent sessions, copied cookies, bursts).
 - ``catalogue_files``: a minimal catalogue file and its variants (``MINIMAL``, ``as_bytes``,
   ``problems_of``).
 - ``brute_force``: the rules engine's answers found by enumeration, and random rule sets, for
