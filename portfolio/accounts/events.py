@@ -19,7 +19,7 @@ user_reactivated = Event("user.reactivated", "reactivated the account {email}")
 
 def _user_created(data) -> str:
     roles = ", ".join(ROLE_LABELS.get(role, role).lower() for role in data.get("roles", []))
-    return f"created the account {data.get('email', '?')} ({roles})"
+    return f"added {data.get('email', '?')} to the centre ({roles})"
 
 
 user_created = Event("user.created", _user_created)

@@ -117,11 +117,18 @@ class User(UserMixin, Base):
     @property
     def roles(self) -> list[str]:
         """The roles held, unscoped, in the user's own centre now."""
-        return [role for role in ROLE_LABELS if self.holds(role)]
+        return self.roles_in(self.centre_id)
+
+    def roles_in(self, centre_id: int) -> list[str]:
+        """The roles held, unscoped, in ``centre_id`` now."""
+        return [role for role in ROLE_LABELS if self.holds(role, centre_id)]
 
     @property
     def role_labels(self) -> str:
-        return ", ".join(ROLE_LABELS[role] for role in self.roles)
+        return self.role_labels_in(self.centre_id)
+
+    def role_labels_in(self, centre_id: int) -> str:
+        return ", ".join(ROLE_LABELS[role] for role in self.roles_in(centre_id))
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -272,7 +279,7 @@ class Enrolment(Base):
 
     #: Primary key.
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The centre (always the learner's).
+    #: The centre registering the learner (one where they hold the learner role).
     centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"), index=True)
     #: The learner.
     learner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)

@@ -107,19 +107,35 @@ class NewUser:
 
 
 def create_user(session: Session, centre: Centre, new: NewUser, actor: User | None) -> User:
+    """Add a person to ``centre`` with ``new.roles``.
+
+    Accounts are one per person across the installation and roles are granted per centre, so
+    an email that already has an account in another centre is given the roles here instead of
+    a new account. The answer is the same as for a new person, because another centre's people
+    are not this centre's to know of; that person keeps their own password (the initial one is
+    checked like any other and then unused), and a refusal there names no other centre.
+    """
     email = normalise_email(new.email)
     if not new.roles:
         raise AccountError("Choose at least one role.")
     if "learner" in new.roles and len(new.roles) > 1:
         raise AccountError("A learner account cannot also hold a staff role.")
-    if session.scalar(sa.select(User.id).where(User.email == email)):
+    password_hash = hash_password(new.password)
+    user = session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(centre_id=centre.id, email=email, name=new.name.strip(),
+                    password_hash=password_hash)
+        session.add(user)
+        session.flush()
+    elif user.centre_id == centre.id or session.scalar(sa.select(RoleGrant.id).where(
+            RoleGrant.user_id == user.id, RoleGrant.centre_id == centre.id).limit(1)):
         raise AccountError(f"There is already an account for {email}.")
-    user = User(centre_id=centre.id, email=email, name=new.name.strip(),
-                password_hash=hash_password(new.password))
-    session.add(user)
-    session.flush()
-    for role in dict.fromkeys(new.roles):
-        grant_role(session, user, role, granted_by=actor)
+    try:
+        for role in dict.fromkeys(new.roles):
+            grant_role(session, user, role, centre.id, granted_by=actor)
+    except AccountError:
+        # Only a role held in another centre can refuse here: say nothing about it.
+        raise AccountError(f"{email} cannot be given those roles in this centre.") from None
     user_created.emit(session, actor=actor, centre_id=centre.id, subject=user, email=email,
                       roles=list(new.roles))
     return user
@@ -174,7 +190,7 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
 
     def member(user_id: int, role: str, label: str) -> User:
         user = session.get(User, user_id)
-        if user is None or user.centre_id != centre.id or not user.holds(role, centre.id):
+        if user is None or not user.holds(role, centre.id):
             raise AccountError(f"Choose a {label} from this centre.")
         if not user.is_enabled:
             raise AccountError(f"{user.name} is deactivated.")
@@ -231,17 +247,18 @@ def lock_enrolment(session: Session, enrolment: Enrolment) -> None:
 def centre_staff(session: Session, centre_id: int, role: str) -> list[User]:
     """The enabled users of a centre who hold ``role`` there now (unscoped grants only)."""
     return list(session.scalars(
-        sa.select(User).where(User.centre_id == centre_id, User.holding(role, centre_id),
-                              User.is_enabled).order_by(User.name)))
+        sa.select(User).where(User.holding(role, centre_id), User.is_enabled)
+        .order_by(User.name)))
 
 
 def enrolments_for(session: Session, user: User) -> list[Enrolment]:
     """The enrolments a user works with: their own, their caseload, or their centre's."""
-    query = sa.select(Enrolment).where(Enrolment.centre_id == user.centre_id)
-    if not user.holds("centre_admin"):
-        query = query.where(sa.or_(Enrolment.learner_id == user.id,
-                                   Enrolment.assessor_id == user.id,
-                                   Enrolment.iqa_id == user.id))
+    if user.holds("centre_admin"):
+        query = sa.select(Enrolment).where(Enrolment.centre_id == user.centre_id)
+    else:  # in any centre: people hold roles in centres other than their own
+        query = sa.select(Enrolment).where(sa.or_(Enrolment.learner_id == user.id,
+                                                  Enrolment.assessor_id == user.id,
+                                                  Enrolment.iqa_id == user.id))
     return list(session.scalars(query.order_by(Enrolment.created_at)))
 
 

@@ -19,7 +19,7 @@ from portfolio.accounts.forms import (
     LoginForm,
     UserForm,
 )
-from portfolio.accounts.models import Enrolment, User
+from portfolio.accounts.models import Enrolment, RoleGrant, User
 from portfolio.accounts.permissions import can_manage_account, can_view_enrolment
 from portfolio.catalogue import services as catalogue
 from portfolio.catalogue.spec import MAX_BYTES, SpecError, load_spec
@@ -90,20 +90,26 @@ def home():
 @roles_required("centre_admin")
 def users():
     form = UserForm()
+    centre_id = current_user.centre_id
+    status = 200
     if form.validate_on_submit():
+        new = services.NewUser(form.email.data, form.name.data, form.password.data,
+                               tuple(form.roles.data))
         with committing() as done:
-            user = services.create_user(
-                db.session, current_user.centre,
-                services.NewUser(form.email.data, form.name.data, form.password.data,
-                                 tuple(form.roles.data)),
-                actor=current_user)
+            services.create_user(db.session, current_user.centre, new, actor=current_user)
         if done:
-            flash(f"Created {user.name} ({user.email}).", "info")
+            # Worded from what the admin typed, true whether or not the person had an account.
+            flash(f"Added {new.name.strip()} ({services.normalise_email(new.email)}). Someone "
+                  f"who already had an account keeps their own password.", "info")
             return redirect(url_for("accounts.users"))
-    people = db.session.scalars(sa.select(User).where(User.centre_id == current_user.centre_id)
-                                .options(selectinload(User.grants)).order_by(User.name))
+        status = done.status
+    people = db.session.scalars(
+        sa.select(User).where(sa.or_(
+            User.centre_id == centre_id,
+            sa.exists().where(RoleGrant.user_id == User.id, RoleGrant.centre_id == centre_id)))
+        .options(selectinload(User.grants)).order_by(User.name))
     return render_template("admin/users.html", form=form, people=list(people),
-                           buttons=EmptyForm())
+                           buttons=EmptyForm()), status
 
 
 @blueprint.post("/admin/users/<int:user_id>/deactivate", defaults={"change": "deactivate"})
