@@ -4,7 +4,6 @@ the caller commits once."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -25,8 +24,6 @@ from portfolio.accounts.throttling import LoginRefused, check_password, hasher
 from portfolio.catalogue.models import QualificationVersion
 from portfolio.core.db import utcnow
 from portfolio.core.errors import DomainError
-
-logger = logging.getLogger(__name__)
 
 
 class AccountError(DomainError):

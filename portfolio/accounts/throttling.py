@@ -93,7 +93,7 @@ def _locked_counter(session: Session, email: str, address: str, free: int) -> _C
     return _Counter(row, free)
 
 
-def password_matches(password_hash: str, password: str) -> bool:
+def _password_matches(password_hash: str, password: str) -> bool:
     try:
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -103,6 +103,9 @@ def password_matches(password_hash: str, password: str) -> bool:
 def check_password(session: Session, email: str, password: str, address: str) -> User:
     """The enabled user whose (normalised) email and password these are, or
     :class:`LoginRefused`. Every attempt is recorded and every failure audited."""
+    if not email or not address:  # empty stands for "every" in the counters
+        raise LoginRefused("That email and password do not match an active account.",
+                           throttled=False)
     now = utcnow()
     # Always locked in this order (pair, address, account), so two attempts never deadlock.
     pair = _locked_counter(session, email, address, FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS)
@@ -122,7 +125,7 @@ def check_password(session: Session, email: str, password: str, address: str) ->
         minutes = math.ceil((max(waits) - now).total_seconds() / 60)
         raise LoginRefused(f"Too many failed attempts. Try again in {minutes} "
                            f"minute{'s' if minutes != 1 else ''}.", throttled=True)
-    matches = password_matches(user.password_hash if user else _DUMMY_HASH, password)
+    matches = _password_matches(user.password_hash if user else _DUMMY_HASH, password)
     succeeded = bool(user and matches and user.is_enabled)
     session.add(LoginAttempt(email=email, address=address, succeeded=succeeded))
     if succeeded:

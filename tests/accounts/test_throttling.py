@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
-from portfolio.accounts import throttling
+from portfolio.accounts import services, throttling
 from portfolio.accounts.models import LoginAttempt, LoginThrottle
+from portfolio.accounts.throttling import LoginRefused
 from tests.helpers.factories import PASSWORD
 from tests.helpers.web import csrf_token, text
 
@@ -118,3 +120,9 @@ def test_failures_are_forgotten_after_a_quiet_day(client, people, session):
     log_in_from(client, email, address, WRONG)
     assert counter(session, email, address).failures == 1
     assert log_in_from(client, email, address).status_code == 302
+
+
+def test_an_empty_email_is_refused_without_touching_the_counters(session, people):
+    with pytest.raises(LoginRefused, match="do not match"):
+        services.authenticate(session, "   ", PASSWORD, "10.0.0.1")
+    assert session.scalar(sa.select(sa.func.count()).select_from(LoginThrottle)) == 0
