@@ -10,12 +10,13 @@ import sqlalchemy as sa
 
 from portfolio.accounts import services
 from portfolio.accounts.models import LoginSession, User
+from portfolio.accounts.sessions import SEEN_EVERY
 from portfolio.core.audit import AuditEvent
 from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
 from tests.helpers.factories import PASSWORD, make_people
 from tests.helpers.live import Browser, serving
-from tests.helpers.web import csrf_token, flashes, log_in, text
+from tests.helpers.web import csrf_token, flashes, text
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -23,12 +24,13 @@ NEW_PASSWORD = "a brand new passphrase"
 @pytest.fixture()
 def live(tmp_path, builtin_specs):
     """The port of a live server on a database of its own with the test people, and their
-    emails and ids."""
+    emails and ids and the app. (Flask's test client would keep the loaded user between
+    requests, in the test's app context, so the user loader's checks need a live server.)"""
     with app_on_new_database(tmp_path, builtin_specs.values()) as app:
         with app.app_context():
             people = make_people(db.session)
             ids = SimpleNamespace(learner=people.learner1.email, learner_id=people.learner1.id,
-                                  admin=people.admin.email)
+                                  admin=people.admin.email, app=app)
             db.session.commit()
             db.session.remove()
         with serving(app) as port:
@@ -149,8 +151,38 @@ def test_deactivation_is_audited_and_shown(login, people, session):
         LoginSession.user_id == people.learner1.id, LoginSession.ended_at.is_(None))).all() == []
 
 
-def test_a_session_of_a_deactivated_user_is_refused(client, people, session):
-    assert log_in(client, people.learner1).status_code == 302
-    people.learner1.is_enabled = False  # even if something forgot to end the sessions
-    session.flush()
-    assert client.get("/catalogue/").status_code == 302
+def _learners_session(ids, **changes) -> LoginSession:
+    """The learner's one login session, with ``changes`` made and committed."""
+    with ids.app.app_context():
+        login_session = db.session.scalar(sa.select(LoginSession).where(
+            LoginSession.user_id == ids.learner_id))
+        for name, value in changes.items():
+            setattr(login_session, name, value)
+        db.session.commit()
+        db.session.refresh(login_session)
+        db.session.expunge(login_session)
+        db.session.remove()
+    return login_session
+
+
+def test_a_session_of_a_deactivated_user_is_refused(live):
+    port, ids = live
+    learner = logged_in(port, ids.learner)
+    with ids.app.app_context():  # even if something forgot to end the sessions
+        db.session.get(User, ids.learner_id).is_enabled = False
+        db.session.commit()
+        db.session.remove()
+    assert not can_see_pages(learner)
+
+
+def test_a_request_marks_its_session_seen_every_few_minutes(live):
+    port, ids = live
+    learner = logged_in(port, ids.learner)
+    recently = _learners_session(ids).last_seen_at - SEEN_EVERY / 2
+    _learners_session(ids, last_seen_at=recently)
+    assert can_see_pages(learner)
+    assert _learners_session(ids).last_seen_at == recently  # not a write on every request
+    long_ago = recently - SEEN_EVERY
+    _learners_session(ids, last_seen_at=long_ago)
+    assert can_see_pages(learner)
+    assert _learners_session(ids).last_seen_at > long_ago + SEEN_EVERY
