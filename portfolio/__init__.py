@@ -16,7 +16,7 @@ def create_app(settings=None, **overrides):
 
     # Imported for their effect: the audit trail receives every event; assessment answers the
     # evidence feature's hooks.
-    from portfolio.accounts.models import User
+    from portfolio.accounts import sessions
     from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
@@ -49,7 +49,8 @@ def create_app(settings=None, **overrides):
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
-    init_security(app, login_manager, lambda user_id: db.session.get(User, int(user_id)))
+    init_security(app, login_manager, lambda token: sessions.load_user(db.session, token),
+                  settings.trusted_proxies)
 
     storage_config = StorageConfig.from_settings(
         settings, endpoint_url=settings.resolved_s3_endpoint_url,

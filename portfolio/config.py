@@ -54,6 +54,10 @@ class Settings:
     image_max_pixels: int = 100_000_000
     #: Objects and unattached uploads younger than this are never swept, in seconds.
     sweep_grace_seconds: int = 24 * 3600
+    #: Reverse proxies in front of the application that append X-Forwarded-For (and set
+    #: X-Forwarded-Proto); the client address is the one the nearest of them forwarded. 0: none,
+    #: and forwarded headers are ignored.
+    trusted_proxies: int = 0
 
     @property
     def resolved_database_url(self) -> str:

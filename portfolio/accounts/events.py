@@ -12,9 +12,14 @@ def _login_failed(data) -> str:
 
 
 login_failed = Event("login.failed", _login_failed)
+password_changed = Event("user.password_changed", "changed their password")
+user_deactivated = Event("user.deactivated", "deactivated the account {email}")
+user_reactivated = Event("user.reactivated", "reactivated the account {email}")
+
+
 def _user_created(data) -> str:
     roles = ", ".join(ROLE_LABELS.get(role, role).lower() for role in data.get("roles", []))
-    return f"created the account {data.get('email', '?')} ({roles})"
+    return f"added {data.get('email', '?')} to the centre ({roles})"
 
 
 user_created = Event("user.created", _user_created)

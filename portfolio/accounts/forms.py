@@ -1,4 +1,4 @@
-"""Forms for logging in and for centre administration, and the audit trail's filter."""
+"""Forms for logging in, changing one's password and centre administration, and the audit trail's filter."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portfolio.accounts.models import ROLE_LABELS
@@ -22,6 +22,14 @@ from portfolio.core.forms import choices
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password",
+                            validators=[DataRequired(), Length(max=1000)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(max=1000)])
+    confirm = PasswordField("New password again", validators=[
+        DataRequired(), EqualTo("new", message="The two new passwords are not the same.")])
 
 
 class UserForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""Centres, users with their roles, login attempts and enrolments."""
+"""Centres, users with their roles, login sessions, login attempts and throttles, and
+enrolments."""
 
 from __future__ import annotations
 
@@ -66,9 +67,16 @@ class User(UserMixin, Base):
     grants: Mapped[list[RoleGrant]] = relationship(
         foreign_keys="RoleGrant.user_id", back_populates="user", order_by="RoleGrant.id")
 
+    #: The token of the login session this user was loaded through (not a column): Flask-Login
+    #: keeps it in the signed cookie, so that ending the session on the server ends every copy.
+    login_token = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_enabled
+
+    def get_id(self) -> str | None:
+        return self.login_token
 
     def holds(self, role: str, centre_id: int | None = None, *,
               scope: tuple[str, int] | None = None, at: dt.datetime | None = None) -> bool:
@@ -109,11 +117,18 @@ class User(UserMixin, Base):
     @property
     def roles(self) -> list[str]:
         """The roles held, unscoped, in the user's own centre now."""
-        return [role for role in ROLE_LABELS if self.holds(role)]
+        return self.roles_in(self.centre_id)
+
+    def roles_in(self, centre_id: int) -> list[str]:
+        """The roles held, unscoped, in ``centre_id`` now."""
+        return [role for role in ROLE_LABELS if self.holds(role, centre_id)]
 
     @property
     def role_labels(self) -> str:
-        return ", ".join(ROLE_LABELS[role] for role in self.roles)
+        return self.role_labels_in(self.centre_id)
+
+    def role_labels_in(self, centre_id: int) -> str:
+        return ", ".join(ROLE_LABELS[role] for role in self.roles_in(centre_id))
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -172,8 +187,62 @@ class RoleGrant(Base):
         return f"<RoleGrant {self.role} user={self.user_id} centre={self.centre_id}{scope}>"
 
 
+class LoginSession(Base):
+    """One login: its random token lives in the signed session cookie, and only its digest here.
+    A request is let in only while its session has not ended, so logging out, changing the
+    password or being deactivated ends every copy of the cookie."""
+
+    __tablename__ = "login_sessions"
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the token, so a copy of this table opens no session.
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: Whose session.
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: Client address at login.
+    address: Mapped[str] = mapped_column(sa.String(64))
+    #: When the user logged in.
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Last request seen (updated at most every few minutes).
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the session was ended (logout, password change, deactivation); none while open.
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} user={self.user_id}>"
+
+
+class LoginThrottle(Base):
+    """A counter of failed logins, locked while a password is checked so that simultaneous
+    attempts count one after the other. One row per typed email and address, one per address
+    (``email`` empty: spraying across accounts) and one per email (``address`` empty: guessing
+    from many addresses)."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (sa.UniqueConstraint("email", "address"),)
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The email typed (lower-case), or empty for every email.
+    email: Mapped[str] = mapped_column(sa.String(254))
+    #: The client address, or empty for every address.
+    address: Mapped[str] = mapped_column(sa.String(64))
+    #: Failures since the last success (forgotten after a quiet day).
+    failures: Mapped[int] = mapped_column(default=0)
+    #: The last failure counted.
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: No password is checked before this time.
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Last success for this email from this address: the owner's usual address.
+    succeeded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<LoginThrottle {self.email or '*'} from {self.address or '*'}: {self.failures}>"
+
+
 class LoginAttempt(Base):
-    """Every login attempt, for throttling per account and per address."""
+    """Every login attempt, kept as the record of who tried what from where."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
@@ -189,6 +258,8 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(sa.String(64))
     #: Whether the password was right.
     succeeded: Mapped[bool]
+    #: Whether the password was checked at all (throttled attempts are refused unchecked).
+    password_checked: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     #: When.
     attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -208,7 +279,7 @@ class Enrolment(Base):
 
     #: Primary key.
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The centre (always the learner's).
+    #: The centre registering the learner (one where they hold the learner role).
     centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"), index=True)
     #: The learner.
     learner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)

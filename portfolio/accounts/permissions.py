@@ -10,6 +10,12 @@ def is_centre_admin(user: User, centre_id: int) -> bool:
     return bool(user.is_authenticated and user.holds("centre_admin", centre_id))
 
 
+def can_manage_account(user: User, account: User) -> bool:
+    """Deactivating and reactivating an account: the admins of its own centre (an account is
+    one person's across the installation; other centres only grant it roles)."""
+    return is_centre_admin(user, account.centre_id)
+
+
 def can_view_enrolment(user: User, enrolment: Enrolment) -> bool:
     """The learner, their assessor, their IQA, and their centre's admins."""
     if not user.is_authenticated or not user.is_active:

@@ -1,58 +1,40 @@
-"""Accounts operations: passwords, throttled authentication, users and enrolments. They flush;
+"""Accounts operations: passwords, authentication, users and enrolments. They flush;
 the caller commits once."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from portfolio.accounts import passwords
-from portfolio.accounts.events import enrolment_created, login_failed, user_created
-from portfolio.accounts.models import ROLE_LABELS, Centre, Enrolment, LoginAttempt, RoleGrant, User
+from portfolio.accounts.events import (
+    enrolment_created,
+    password_changed,
+    user_created,
+    user_deactivated,
+    user_reactivated,
+)
+from portfolio.accounts.models import ROLE_LABELS, Centre, Enrolment, RoleGrant, User
+from portfolio.accounts.permissions import can_manage_account
+from portfolio.accounts.sessions import end_sessions
+from portfolio.accounts.throttling import LoginRefused, check_password, hasher
 from portfolio.catalogue.models import QualificationVersion
 from portfolio.core.db import utcnow
 from portfolio.core.errors import DomainError
-
-logger = logging.getLogger(__name__)
-
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("not a password anybody has")
-
-THROTTLE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
 
 
 class AccountError(DomainError):
     """A request refused with a message for the person who made it."""
 
 
-class LoginRefused(AccountError):
-    """Wrong credentials or too many failures. The attempt and its audit event are kept: they
-    count towards throttling."""
-
-    keeps_changes = True
-
-
 def hash_password(password: str) -> str:
     """The hash to store for a new password, refusing one that would be guessed quickly."""
     if (problem := passwords.weakness(password)) is not None:
         raise AccountError(problem)
-    return _hasher.hash(password)
-
-
-def _password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return hasher.hash(password)
 
 
 def normalise_email(email: str) -> str:
@@ -60,39 +42,57 @@ def normalise_email(email: str) -> str:
 
 
 def authenticate(session: Session, email: str, password: str, address: str) -> User:
-    """The user whose email and password these are, or :class:`AccountError`.
-
-    Refused while the account or the address has too many recent failures, whatever the
-    password; every attempt is recorded, and failures are audited.
-    """
-    email = normalise_email(email)
-    since = utcnow() - THROTTLE_WINDOW
-
-    def failures(column, value) -> int:
-        return session.scalar(
-            sa.select(sa.func.count()).select_from(LoginAttempt)
-            .where(column == value, LoginAttempt.attempted_at >= since,
-                   LoginAttempt.succeeded.is_(False)))
-
-    user = session.scalar(sa.select(User).where(User.email == email))
-    throttled = (failures(LoginAttempt.email, email) >= MAX_FAILURES_PER_ACCOUNT
-                 or failures(LoginAttempt.address, address) >= MAX_FAILURES_PER_ADDRESS)
-    matches = _password_matches(user.password_hash if user else _DUMMY_HASH, password)
-    succeeded = bool(user and matches and user.is_enabled and not throttled)
-    session.add(LoginAttempt(email=email, address=address, succeeded=succeeded))
-    if succeeded:
-        user.last_login_at = utcnow()
-        session.flush()
-        return user
-    login_failed.emit(session, actor=None, centre_id=user.centre_id if user else None,
-                      address=address, email=email, throttled=throttled)
+    """The user whose email and password these are, or :class:`LoginRefused` (throttled, see
+    :mod:`portfolio.accounts.throttling`)."""
+    user = check_password(session, normalise_email(email), password, address)
+    user.last_login_at = utcnow()
     session.flush()
-    if throttled:
-        # Worth an operator's eye: someone is guessing this account's password or from there.
-        logger.warning("login throttled for %s from %s", email, address)
-        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        raise LoginRefused(f"Too many failed attempts. Try again in {minutes} minutes.")
-    raise LoginRefused("That email and password do not match an active account.")
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str, *, address: str,
+                    keep: str | None = None) -> None:
+    """Replace ``user``'s password once the current one is proved (throttled like a login), and
+    end every other session of theirs (``keep``: the token of the session making the change)."""
+    try:
+        check_password(session, user.email, current, address)
+    except LoginRefused as refused:
+        if refused.throttled:
+            raise
+        raise LoginRefused("Your current password is not the one you typed.",
+                           throttled=False) from None
+    if new == current:
+        raise AccountError("The new password is the one you have now: choose another.")
+    user.password_hash = hash_password(new)
+    end_sessions(session, user, keep=keep)
+    password_changed.emit(session, actor=user, subject=user)
+    session.flush()
+
+
+def deactivate_user(session: Session, user: User, actor: User) -> None:
+    """Stop ``user`` logging in and end every session of theirs."""
+    _set_enabled(session, user, False, actor)
+
+
+def reactivate_user(session: Session, user: User, actor: User) -> None:
+    _set_enabled(session, user, True, actor)
+
+
+def _set_enabled(session: Session, user: User, enabled: bool, actor: User) -> None:
+    """By an admin of the user's centre, never on themselves (a centre keeps its admin)."""
+    if not can_manage_account(actor, user):
+        raise AccountError("Only an admin of the person's centre can do that.")
+    if user.id == actor.id:
+        raise AccountError("You cannot deactivate or reactivate your own account.")
+    if user.is_enabled == enabled:
+        state = "active" if enabled else "deactivated"
+        raise AccountError(f"{user.name} is already {state}.")
+    user.is_enabled = enabled
+    if not enabled:
+        end_sessions(session, user)
+    (user_reactivated if enabled else user_deactivated).emit(
+        session, actor=actor, centre_id=user.centre_id, subject=user, email=user.email)
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -104,19 +104,35 @@ class NewUser:
 
 
 def create_user(session: Session, centre: Centre, new: NewUser, actor: User | None) -> User:
+    """Add a person to ``centre`` with ``new.roles``.
+
+    Accounts are one per person across the installation and roles are granted per centre, so
+    an email that already has an account in another centre is given the roles here instead of
+    a new account. The answer is the same as for a new person, because another centre's people
+    are not this centre's to know of; that person keeps their own password (the initial one is
+    checked like any other and then unused), and a refusal there names no other centre.
+    """
     email = normalise_email(new.email)
     if not new.roles:
         raise AccountError("Choose at least one role.")
     if "learner" in new.roles and len(new.roles) > 1:
         raise AccountError("A learner account cannot also hold a staff role.")
-    if session.scalar(sa.select(User.id).where(User.email == email)):
+    password_hash = hash_password(new.password)
+    user = session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(centre_id=centre.id, email=email, name=new.name.strip(),
+                    password_hash=password_hash)
+        session.add(user)
+        session.flush()
+    elif user.centre_id == centre.id or session.scalar(sa.select(RoleGrant.id).where(
+            RoleGrant.user_id == user.id, RoleGrant.centre_id == centre.id).limit(1)):
         raise AccountError(f"There is already an account for {email}.")
-    user = User(centre_id=centre.id, email=email, name=new.name.strip(),
-                password_hash=hash_password(new.password))
-    session.add(user)
-    session.flush()
-    for role in dict.fromkeys(new.roles):
-        grant_role(session, user, role, granted_by=actor)
+    try:
+        for role in dict.fromkeys(new.roles):
+            grant_role(session, user, role, centre.id, granted_by=actor)
+    except AccountError:
+        # Only a role held in another centre can refuse here: say nothing about it.
+        raise AccountError(f"{email} cannot be given those roles in this centre.") from None
     user_created.emit(session, actor=actor, centre_id=centre.id, subject=user, email=email,
                       roles=list(new.roles))
     return user
@@ -171,7 +187,7 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
 
     def member(user_id: int, role: str, label: str) -> User:
         user = session.get(User, user_id)
-        if user is None or user.centre_id != centre.id or not user.holds(role, centre.id):
+        if user is None or not user.holds(role, centre.id):
             raise AccountError(f"Choose a {label} from this centre.")
         if not user.is_enabled:
             raise AccountError(f"{user.name} is deactivated.")
@@ -228,17 +244,18 @@ def lock_enrolment(session: Session, enrolment: Enrolment) -> None:
 def centre_staff(session: Session, centre_id: int, role: str) -> list[User]:
     """The enabled users of a centre who hold ``role`` there now (unscoped grants only)."""
     return list(session.scalars(
-        sa.select(User).where(User.centre_id == centre_id, User.holding(role, centre_id),
-                              User.is_enabled).order_by(User.name)))
+        sa.select(User).where(User.holding(role, centre_id), User.is_enabled)
+        .order_by(User.name)))
 
 
 def enrolments_for(session: Session, user: User) -> list[Enrolment]:
     """The enrolments a user works with: their own, their caseload, or their centre's."""
-    query = sa.select(Enrolment).where(Enrolment.centre_id == user.centre_id)
-    if not user.holds("centre_admin"):
-        query = query.where(sa.or_(Enrolment.learner_id == user.id,
-                                   Enrolment.assessor_id == user.id,
-                                   Enrolment.iqa_id == user.id))
+    if user.holds("centre_admin"):
+        query = sa.select(Enrolment).where(Enrolment.centre_id == user.centre_id)
+    else:  # in any centre: people hold roles in centres other than their own
+        query = sa.select(Enrolment).where(sa.or_(Enrolment.learner_id == user.id,
+                                                  Enrolment.assessor_id == user.id,
+                                                  Enrolment.iqa_id == user.id))
     return list(session.scalars(query.order_by(Enrolment.created_at)))
 
 

@@ -10,27 +10,29 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
-from portfolio.accounts import services
+from portfolio.accounts import services, sessions
 from portfolio.accounts.forms import (
     AuditFilterForm,
     CatalogueImportForm,
+    ChangePasswordForm,
     EnrolmentForm,
     LoginForm,
     UserForm,
 )
-from portfolio.accounts.models import Enrolment, User
-from portfolio.accounts.permissions import can_view_enrolment
+from portfolio.accounts.models import Enrolment, RoleGrant, User
+from portfolio.accounts.permissions import can_manage_account, can_view_enrolment
 from portfolio.catalogue import services as catalogue
 from portfolio.catalogue.spec import UPLOAD_MAX_BYTES, SpecError, load_spec
 from portfolio.core.audit import AuditEvent
 from portfolio.core.forms import EmptyForm, choices
-from portfolio.core.permissions import roles_required
+from portfolio.core.permissions import require, roles_required
 from portfolio.core.security import client_address, safe_next_url
 from portfolio.core.web import committing
 from portfolio.extensions import db
 
 blueprint = Blueprint("accounts", __name__)
 blueprint.add_app_template_global(can_view_enrolment)
+blueprint.add_app_template_global(can_manage_account)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -42,6 +44,7 @@ def login():
         with committing() as done:
             user = services.authenticate(db.session, form.email.data, form.password.data,
                                          client_address())
+            sessions.start_session(db.session, user, client_address())
         if not done:
             return render_template("accounts/login.html", form=form), 401
         login_user(user)
@@ -52,9 +55,27 @@ def login():
 @blueprint.post("/logout")
 def logout():
     if EmptyForm().validate_on_submit():
-        logout_user()
-        flash("You have logged out.", "info")
+        with committing() as done:
+            sessions.end_session(db.session, current_user)
+        if done:
+            logout_user()
+            flash("You have logged out.", "info")
     return redirect(url_for("accounts.login"))
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        with committing("Your password is changed. Any other sessions of yours have ended.") \
+                as done:
+            services.change_password(db.session, current_user, form.current.data,
+                                     form.new.data, address=client_address(),
+                                     keep=current_user.login_token)
+        if done:
+            return redirect(url_for("accounts.home"))
+        return render_template("accounts/password.html", form=form), done.status
+    return render_template("accounts/password.html", form=form)
 
 
 @blueprint.get("/")
@@ -69,19 +90,39 @@ def home():
 @roles_required("centre_admin")
 def users():
     form = UserForm()
+    centre_id = current_user.centre_id
+    status = 200
     if form.validate_on_submit():
+        new = services.NewUser(form.email.data, form.name.data, form.password.data,
+                               tuple(form.roles.data))
         with committing() as done:
-            user = services.create_user(
-                db.session, current_user.centre,
-                services.NewUser(form.email.data, form.name.data, form.password.data,
-                                 tuple(form.roles.data)),
-                actor=current_user)
+            services.create_user(db.session, current_user.centre, new, actor=current_user)
         if done:
-            flash(f"Created {user.name} ({user.email}).", "info")
+            # Worded from what the admin typed, true whether or not the person had an account.
+            flash(f"Added {new.name.strip()} ({services.normalise_email(new.email)}). Someone "
+                  f"who already had an account keeps their own password.", "info")
             return redirect(url_for("accounts.users"))
-    people = db.session.scalars(sa.select(User).where(User.centre_id == current_user.centre_id)
-                                .options(selectinload(User.grants)).order_by(User.name))
-    return render_template("admin/users.html", form=form, people=list(people))
+        status = done.status
+    people = db.session.scalars(
+        sa.select(User).where(sa.or_(
+            User.centre_id == centre_id,
+            sa.exists().where(RoleGrant.user_id == User.id, RoleGrant.centre_id == centre_id)))
+        .options(selectinload(User.grants)).order_by(User.name))
+    return render_template("admin/users.html", form=form, people=list(people),
+                           buttons=EmptyForm()), status
+
+
+@blueprint.post("/admin/users/<int:user_id>/deactivate", defaults={"change": "deactivate"})
+@blueprint.post("/admin/users/<int:user_id>/reactivate", defaults={"change": "reactivate"})
+@roles_required("centre_admin")
+def set_enabled(user_id: int, change: str):
+    user = require(can_manage_account, db.session.get(User, user_id))
+    if EmptyForm().validate_on_submit():
+        with committing(f"{user.name} is {change}d."):
+            action = services.deactivate_user if change == "deactivate" else \
+                services.reactivate_user
+            action(db.session, user, actor=current_user)
+    return redirect(url_for("accounts.users"))
 
 
 @blueprint.route("/admin/enrolments", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
-"""Deny by default, the user loader, safe redirects and response hardening."""
+"""Deny by default, the user loader, the client's address behind trusted proxies, safe redirects
+and response hardening."""
 
 from __future__ import annotations
 
@@ -6,12 +7,22 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portfolio.config import SettingsError
 
 #: Endpoints reachable without logging in; everything else needs a session.
 PUBLIC_ENDPOINTS = frozenset({"accounts.login", "static"})
 
 
-def init_security(app: Flask, login_manager, load_user) -> None:
+def init_security(app: Flask, login_manager, load_user, trusted_proxies: int = 0) -> None:
+    """``load_user(id)`` answers Flask-Login's id from the session cookie. Behind
+    ``trusted_proxies`` reverse proxies, the client's address and scheme are the ones the
+    nearest of them forwarded; with none, forwarded headers are ignored (anyone can send them)."""
+    if trusted_proxies < 0:
+        raise SettingsError(f"PORTFOLIO_TRUSTED_PROXIES: expected 0 or more, got {trusted_proxies}")
+    if trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to continue."

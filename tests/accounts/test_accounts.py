@@ -1,4 +1,4 @@
-"""Accounts: logging in, throttling, deny-by-default, CSRF, cookies, users and enrolments."""
+"""Accounts: logging in, deny-by-default, CSRF, cookies, users and enrolments."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from portfolio.accounts import services
-from portfolio.accounts.models import Centre, Enrolment, LoginAttempt, User
+from portfolio.accounts.models import Centre, Enrolment, User
 from portfolio.core.audit import AuditEvent
 from tests.helpers.factories import PASSWORD
 from tests.helpers.queries import count_rows
@@ -38,32 +38,6 @@ def test_wrong_password_is_refused_and_audited(client, people, session):
     event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "login.failed")
                             .order_by(AuditEvent.id.desc())).first()
     assert event.data["email"] == people.learner1.email
-
-
-def test_login_is_throttled_per_account(client, people):
-    for _ in range(services.MAX_FAILURES_PER_ACCOUNT):
-        log_in(client, people.learner1, password="wrong password!")
-    response = log_in(client, people.learner1)  # the right password, too late
-    assert response.status_code == 401
-    assert "Too many failed attempts" in response.get_data(as_text=True)
-    assert log_in(client, people.learner2).status_code == 302  # other accounts unaffected
-
-
-def test_login_is_throttled_per_address(client, people, session):
-    for i in range(services.MAX_FAILURES_PER_ADDRESS):
-        session.add(LoginAttempt(email=f"guess{i}@x.test", address="127.0.0.1", succeeded=False))
-    session.flush()
-    response = log_in(client, people.learner2)
-    assert "Too many failed attempts" in response.get_data(as_text=True)
-
-
-def test_old_failures_do_not_throttle(client, people, session):
-    long_ago = dt.datetime.now(dt.UTC) - services.THROTTLE_WINDOW - dt.timedelta(minutes=1)
-    for _ in range(services.MAX_FAILURES_PER_ACCOUNT):
-        session.add(LoginAttempt(email=people.learner1.email, address="10.9.9.9",
-                                 succeeded=False, attempted_at=long_ago))
-    session.flush()
-    assert log_in(client, people.learner1).status_code == 302
 
 
 def test_deactivated_users_cannot_log_in(client, people, session):

@@ -247,5 +247,7 @@ def test_centre_staff_lists_active_unscoped_grants_of_that_centre(session, peopl
         "assessor1@north.test", "assessor2@north.test", "iqa2@north.test",
         "until.tomorrow@north.test"]
     assert emails("iqa", people.centre) == ["iqa1@north.test", "iqa2@north.test"]
-    assert emails("assessor", people.other_centre) == ["assessor@south.test"]
+    # A grant counts in its centre, whichever centre the person's account belongs to.
+    assert emails("assessor", people.other_centre) == ["assessor@south.test",
+                                                       "elsewhere@north.test"]
     assert emails("learner", people.centre) == ["learner1@north.test", "learner2@north.test"]

@@ -48,13 +48,13 @@ def migrate_with_catalogue(specs) -> None:
 
 
 @contextlib.contextmanager
-def app_on_new_database(directory, specs=None):
+def app_on_new_database(directory, specs=None, **overrides):
     """A testing app on a database of its own (SQLite in ``directory``, or on the PostgreSQL
     server), dropped afterwards: migrated with the catalogue ``specs`` loaded, or left empty when
-    ``specs`` is None. For tests that need what the one-transaction-per-test fixtures cannot
-    give: migrations, other connections, a live server."""
+    ``specs`` is None; ``overrides`` as for :func:`make_app`. For tests that need what the
+    one-transaction-per-test fixtures cannot give: migrations, other connections, a live server."""
     url = create_database(directory)
-    app = make_app(directory, url)
+    app = make_app(directory, url, **overrides)
     try:
         if specs is not None:
             with app.app_context():

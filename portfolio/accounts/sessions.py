@@ -1,0 +1,68 @@
+"""Login sessions kept on the server: the signed cookie carries only a random token, and a request
+is let in only while the token's session is open and its user enabled. Ending a session on the
+server therefore ends every copy of the cookie."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portfolio.accounts.models import LoginSession, User
+from portfolio.core.db import utcnow
+
+#: How stale ``last_seen_at`` may get before a request updates it (a write on every request
+#: would serialise every page view on SQLite).
+SEEN_EVERY = dt.timedelta(minutes=5)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, address: str) -> str:
+    """Open a login session for ``user``; returns the token for the cookie and sets it as the
+    user's id for Flask-Login."""
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(token_digest=_digest(token), user_id=user.id, address=address))
+    session.flush()
+    user.login_token = token
+    return token
+
+
+def load_user(session: Session, token: str) -> User | None:
+    """The user of an open session with this token, or None (ended, unknown or deactivated)."""
+    found = session.execute(
+        sa.select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_digest == _digest(token), LoginSession.ended_at.is_(None),
+               User.is_enabled)).first()
+    if found is None:
+        return None
+    login, user = found
+    now = utcnow()
+    if now - login.last_seen_at > SEEN_EVERY:
+        login.last_seen_at = now
+        # At the very start of the request nothing else is pending: this commits only the time.
+        session.commit()
+    user.login_token = token
+    return user
+
+
+def end_session(session: Session, user: User) -> None:
+    """End the session ``user`` was loaded through (logging out)."""
+    if user.login_token is not None:
+        session.execute(sa.update(LoginSession).where(
+            LoginSession.token_digest == _digest(user.login_token),
+            LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))
+
+
+def end_sessions(session: Session, user: User, *, keep: str | None = None) -> None:
+    """End every open session of ``user``, except the one with token ``keep``."""
+    query = sa.update(LoginSession).where(LoginSession.user_id == user.id,
+                                          LoginSession.ended_at.is_(None))
+    if keep is not None:
+        query = query.where(LoginSession.token_digest != _digest(keep))
+    session.execute(query.values(ended_at=utcnow()))
