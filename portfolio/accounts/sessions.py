@@ -8,11 +8,16 @@ import datetime as dt
 import hashlib
 import secrets
 
+import logging
+
 import sqlalchemy as sa
+from flask import after_this_request
 from sqlalchemy.orm import Session
 
 from portfolio.accounts.models import LoginSession, User
 from portfolio.core.db import utcnow
+
+logger = logging.getLogger(__name__)
 
 #: How stale ``last_seen_at`` may get before a request updates it (a write on every request
 #: would serialise every page view on SQLite).
@@ -42,13 +47,29 @@ def load_user(session: Session, token: str) -> User | None:
     if found is None:
         return None
     login, user = found
-    now = utcnow()
-    if now - login.last_seen_at > SEEN_EVERY:
-        login.last_seen_at = now
-        # At the very start of the request nothing else is pending: this commits only the time.
-        session.commit()
+    if utcnow() - login.last_seen_at > SEEN_EVERY:
+        _note_seen_after_response(session.get_bind(), login.id)
     user.login_token = token
     return user
+
+
+def _note_seen_after_response(engine: sa.Engine, login_id: int) -> None:
+    """Record the visit once the response has gone, in a transaction of its own: a page (which
+    reads a snapshot beside SQLite's writer) must neither wait for the write lock nor fail because
+    another writer committed after its snapshot began. The time is bookkeeping: losing one update
+    to a busy database costs nothing."""
+    def note_seen() -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.update(LoginSession).where(LoginSession.id == login_id)
+                                   .values(last_seen_at=utcnow()))
+        except sa.exc.OperationalError as error:
+            logger.info("last seen time of login session %s not recorded: %s", login_id, error)
+
+    @after_this_request
+    def on_close(response):
+        response.call_on_close(note_seen)
+        return response
 
 
 def end_session(session: Session, user: User) -> None:

@@ -1,7 +1,7 @@
 """a qualification version may belong to one centre
 
-Revision ID: 0008_private_catalogue
-Revises: 0005_role_grants
+Revision ID: 0007_private_catalogue
+Revises: 0006_sessions_and_login_attempts
 Create Date: 2026-12-02
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_private_catalogue'
-down_revision = '0005_role_grants'
+revision = '0007_private_catalogue'
+down_revision = '0006_sessions_and_login_attempts'
 branch_labels = None
 depends_on = None
 
@@ -32,7 +32,7 @@ def downgrade():
     if connection.scalar(sa.text(
             'SELECT COUNT(*) FROM qualification_versions WHERE centre_id IS NOT NULL')):
         raise RuntimeError('centres own private qualification versions: remove them (and the '
-                           'enrolments on them) before downgrading below 0008')
+                           'enrolments on them) before downgrading below 0007')
     with op.batch_alter_table('qualification_versions', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_qualification_versions_centre_id_centres'),
                                  type_='foreignkey')
