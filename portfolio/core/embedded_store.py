@@ -179,9 +179,9 @@ class EmbeddedStore:
     def _wait_until_ready(self) -> bool:
         """True once the bucket answers; False if weed exited first."""
         config = StorageConfig(endpoint_url=self.endpoint_url, bucket=self.bucket,
-                               access_key=self.access_key, secret_key=self.secret_key)
-        client = s3_client(config, config.endpoint_url, connect_timeout=1, read_timeout=2,
-                           max_attempts=1)
+                               access_key=self.access_key, secret_key=self.secret_key,
+                               deadline_seconds=2)
+        client = s3_client(config, config.endpoint_url, max_attempts=1)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
