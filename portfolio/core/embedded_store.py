@@ -2,7 +2,8 @@
 
 It owns the launcher only: the weed binary, the ports it opens, starting it until its S3
 gateway serves the bucket and stopping it. Talking to the bucket is
-:mod:`portfolio.core.storage`'s job, whose configuration, client and errors it reuses.
+:mod:`portfolio.core.storage`'s job, whose configuration, client and errors it reuses; closing
+the internal ports is :mod:`portfolio.core.store_lockdown`'s.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from portfolio.core.storage import CLIENT_ERRORS, StorageConfig, StorageError, s3_client
+from portfolio.core.store_lockdown import lock_down
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +93,8 @@ class EmbeddedStore:
 
     weed mini enforces S3 credentials only when it is given some (through
     ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``); without them every bucket is open to
-    anonymous requests, so both keys are required here.
+    anonymous requests, so both keys are required here. Its other ports are closed to anyone
+    else (:mod:`portfolio.core.store_lockdown`).
     """
 
     def __init__(self, data_dir: Path | str, s3_port: int = 0, bucket: str = "portfolio", *,
@@ -106,6 +109,8 @@ class EmbeddedStore:
         self.secret_key = secret_key
         self.log_path = self.data_dir / "weed.log"
         self.ports: dict[str, int] = {}
+        #: The weed executable, found at start.
+        self.binary = ""
         self._process: subprocess.Popen | None = None
 
     def __repr__(self):
@@ -138,11 +143,12 @@ class EmbeddedStore:
         fresh ports."""
         if self.running:
             return self
-        binary = _weed_binary()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.binary = _weed_binary()
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock_down(self.data_dir)
         for _ in range(START_ATTEMPTS):
             self.ports = _pick_ports(self.requested_s3_port)
-            self._launch(binary)
+            self._launch()
             if self._wait_until_ready():
                 logger.info("SeaweedFS serving bucket %s on %s (pid %s)", self.bucket,
                             self.endpoint_url, self.pid)
@@ -152,11 +158,14 @@ class EmbeddedStore:
         raise StorageError(f"SeaweedFS exited while starting; the end of {self.log_path}:\n"
                            f"{self._log_tail()}")
 
-    def _launch(self, binary: str) -> None:
+    def _launch(self) -> None:
         arguments = [
-            binary, "mini", f"-dir={self.data_dir}", f"-ip={LOCALHOST}", f"-ip.bind={LOCALHOST}",
+            self.binary, "mini", f"-dir={self.data_dir}", f"-ip={LOCALHOST}", f"-ip.bind={LOCALHOST}",
             *(f"-{flag}={port}" for flag, port in self.ports.items()),
             "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false", "-admin.ui=false",
+            # The master's and filer's HTTP APIs answer anyone: only gRPC (locked by
+            # security.toml) and the S3 gateway remain.
+            "-disableHttp",
             # On by default: it would report to telemetry.seaweedfs.com.
             "-master.telemetry=false",
             # A volume server alone has no peers to hand over to; this halves the stop time.
