@@ -310,7 +310,8 @@ class EmbeddedStore:
     def _wait_until_ready(self, process: subprocess.Popen) -> bool:
         """True once the bucket takes a write; False if weed exited first. A weed that does
         neither within START_TIMEOUT is killed. The bucket answers before its volumes take
-        writes again after a restart, and an upload would wait for them."""
+        writes again after a restart, and an upload would wait for them; the probe has bytes,
+        since an empty object is kept by the filer alone."""
         config = StorageConfig(endpoint_url=self.endpoint_url, bucket=self.bucket,
                                access_key=self.access_key, secret_key=self.secret_key,
                                deadline_seconds=2)
@@ -320,7 +321,7 @@ class EmbeddedStore:
             if process.poll() is not None:
                 return False
             try:
-                client.put_object(Bucket=self.bucket, Key=READY_PROBE, Body=b"")
+                client.put_object(Bucket=self.bucket, Key=READY_PROBE, Body=b"ready")
                 client.delete_object(Bucket=self.bucket, Key=READY_PROBE)
             except CLIENT_ERRORS:
                 time.sleep(0.1)
