@@ -292,10 +292,12 @@ class EmbeddedStore:
             # weed would create a missing bucket on the first write; S3 refuses it.
             "-s3.autoCreateBucket=false",
         ]
-        socket_path = self.data_dir / "s3.sock"
-        # Otherwise weed leaves /tmp/seaweedfs-s3-<port>.sock behind after every run.
-        if len(str(socket_path)) <= MAX_SOCKET_PATH:
-            arguments.append(f"-s3.localSocket={socket_path}")
+        # In the private data folder: weed would put them in /tmp, where a killed run leaves
+        # them behind (it has no such option for its gRPC sockets).
+        for component in ("s3", "filer"):
+            socket_path = self.data_dir / f"{component}.sock"
+            if len(str(socket_path)) <= MAX_SOCKET_PATH:
+                arguments.append(f"-{component}.localSocket={socket_path}")
         environment = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key,
                        "AWS_SECRET_ACCESS_KEY": self.secret_key}
         # Appended: the lines of the run that died are what explains its death.

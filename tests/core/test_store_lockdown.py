@@ -4,6 +4,7 @@ write nor delete evidence through the master, volume, filer or admin ports, HTTP
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import socket
@@ -78,10 +79,20 @@ def attacks(bucket: str, file_id: str) -> list[tuple[str, str, bytes | None]]:
     ]
 
 
-def grpc_answers_a_stranger(port: int) -> bool:
-    """True if the port speaks gRPC (HTTP/2) with a client that has no certificate, in the
-    clear or over TLS."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as plain:
+def connect_to(address: int | str) -> socket.socket:
+    """A connection to a loopback port, or to a Unix socket by its path."""
+    if isinstance(address, int):
+        return socket.create_connection(("127.0.0.1", address), timeout=5)
+    unix = socket.socket(socket.AF_UNIX)
+    unix.settimeout(5)
+    unix.connect(address)
+    return unix
+
+
+def grpc_answers_a_stranger(address: int | str) -> bool:
+    """True if the port or socket speaks gRPC (HTTP/2) with a client that has no certificate,
+    in the clear or over TLS."""
+    with connect_to(address) as plain:
         plain.sendall(HTTP2_HELLO)
         try:
             reply = plain.recv(9)
@@ -94,8 +105,7 @@ def grpc_answers_a_stranger(port: int) -> bool:
     context.verify_mode = ssl.CERT_NONE
     context.set_alpn_protocols(["h2"])
     try:
-        with (socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
-              context.wrap_socket(raw) as tls):
+        with connect_to(address) as raw, context.wrap_socket(raw) as tls:
             tls.sendall(HTTP2_HELLO)
             reply = tls.recv(9)
     except OSError:  # ssl.SSLError included: the handshake or the first read refused
@@ -122,6 +132,12 @@ def test_no_grpc_port_talks_to_a_client_without_the_stores_certificate(embedded)
     assert set(grpc) >= {"master.port.grpc", "volume.port.grpc", "filer.port.grpc",
                          "s3.port.grpc"}
     assert {flag for flag, port in grpc.items() if grpc_answers_a_stranger(port)} == set()
+    # weed also serves gRPC on /tmp/seaweedfs-<server>-grpc-<port>.sock, with no option to
+    # move it.
+    sockets = [path for port in grpc.values()
+               for path in glob.glob(f"/tmp/seaweedfs-*-grpc-{port}.sock")]
+    assert sockets
+    assert [path for path in sockets if grpc_answers_a_stranger(path)] == []
 
 
 def test_weed_shell_without_the_stores_certificate_gets_nothing(embedded, tmp_path):
