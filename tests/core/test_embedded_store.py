@@ -174,3 +174,32 @@ def test_a_store_orphaned_by_a_killed_serve_is_stopped_by_the_next_serve(tmp_pat
     log = (objects / "weed.log").read_text()
     assert log.count("portfolio starts weed") == 2
     assert "goroutine" not in log, "no Go stack trace (a second weed on a locked folder)"
+
+
+def test_a_stale_record_naming_another_program_is_dropped_and_that_program_spared(tmp_path):
+    """The pid in a record left by a crash may since belong to anything: only a weed on this
+    data folder is stopped."""
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        data_dir = tmp_path / "s3"
+        data_dir.mkdir()
+        (data_dir / "weed.json").write_text(json.dumps(
+            {"pid": bystander.pid, "binary": "weed", "ports": {}}))
+        assert running_store(data_dir) is None
+        with start_test_store(data_dir) as embedded:
+            assert bystander.poll() is None
+            assert json.loads(embedded.state_path.read_text())["pid"] == embedded.pid
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_a_record_naming_the_weed_of_another_folder_leaves_that_store_running(tmp_path):
+    with start_test_store(tmp_path / "other") as other:
+        data_dir = tmp_path / "s3"
+        data_dir.mkdir()
+        (data_dir / "weed.json").write_text(json.dumps(
+            {"pid": other.pid, "binary": other.binary, "ports": other.ports}))
+        with start_test_store(data_dir):
+            assert other.running
+            assert ObjectStore(storage_config_for(other)).check() == []
