@@ -44,6 +44,9 @@ class Settings:
     s3_secret_key: str = ""
     #: ``path`` (SeaweedFS, MinIO, most self-hosted stores) or ``virtual`` (AWS S3).
     s3_addressing_style: str = "path"
+    #: Seconds one object store request may take, retries included, before the user is told
+    #: the store is not answering.
+    s3_deadline_seconds: int = 15
     #: S3 port of the embedded store (0: any free port).
     embedded_s3_port: int = 8333
     #: Lifetime of a presigned download URL, in seconds.

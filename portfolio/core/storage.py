@@ -9,6 +9,7 @@ lives in :mod:`portfolio.core.embedded_store`.
 
 from __future__ import annotations
 
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,13 @@ import boto3
 from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from s3transfer.exceptions import RetriesExceededError, S3UploadFailedError
 
@@ -30,6 +37,8 @@ MiB = 1024 * 1024
 #: The most keys one DeleteObjects request may name.
 DELETE_BATCH = 1000
 PROBE_PREFIX = "_probe/"
+#: Attempts of one request within its deadline: a first try and two retries.
+MAX_ATTEMPTS = 3
 
 #: Raised by the S3 client and transfer layers; anything else comes from the caller's stream.
 CLIENT_ERRORS = (BotoCoreError, ClientError, Boto3Error, RetriesExceededError,
@@ -58,6 +67,12 @@ class ObjectBody:
     chunks: Iterator[bytes]
 
 
+class DeadlinePassed(BotoCoreError):
+    """A request's retries would start after its deadline."""
+
+    fmt = "no answer within {seconds} s"
+
+
 @dataclass(frozen=True, kw_only=True)
 class StorageConfig:
     endpoint_url: str
@@ -70,6 +85,11 @@ class StorageConfig:
     secret_key: str = field(default="", repr=False)
     addressing_style: str = "path"
     presign_seconds: int = 60
+    #: How long one request (all its attempts) may take before the store counts as not
+    #: answering. A hung store accepts connections and then says nothing, so each attempt
+    #: waits for a reply at most a share of this, one share left for the back-offs between
+    #: attempts. A multipart upload's parts are each a request of their own.
+    deadline_seconds: float = 15
 
     def __post_init__(self):
         if not self.endpoint_url:
@@ -80,6 +100,9 @@ class StorageConfig:
         if self.addressing_style not in {"path", "virtual"}:
             raise StorageError(f"PORTFOLIO_S3_ADDRESSING_STYLE must be 'path' or 'virtual', "
                                f"not {self.addressing_style!r}.")
+        if not self.deadline_seconds > 0:
+            raise StorageError(f"PORTFOLIO_S3_DEADLINE_SECONDS must be positive, not "
+                               f"{self.deadline_seconds!r}.")
         if not self.public_endpoint_url:
             object.__setattr__(self, "public_endpoint_url", self.endpoint_url)
 
@@ -98,12 +121,15 @@ class StorageConfig:
             secret_key=secret_key if secret_key is not None else settings.s3_secret_key,
             addressing_style=settings.s3_addressing_style,
             presign_seconds=settings.presign_seconds,
+            deadline_seconds=settings.s3_deadline_seconds,
         )
 
 
-def s3_client(config: StorageConfig, endpoint_url: str, connect_timeout: float = 5,
-              read_timeout: float = 60, max_attempts: int = 2):
-    return boto3.client(
+def s3_client(config: StorageConfig, endpoint_url: str, max_attempts: int = MAX_ATTEMPTS):
+    """A client whose every request gives up after ``config.deadline_seconds``: botocore's
+    timeouts bound one attempt, the deadline stops retries from starting after it."""
+    deadline = config.deadline_seconds
+    client = boto3.client(
         "s3",
         endpoint_url=endpoint_url,
         region_name=config.region,
@@ -112,14 +138,23 @@ def s3_client(config: StorageConfig, endpoint_url: str, connect_timeout: float =
         config=Config(
             signature_version="s3v4",
             s3={"addressing_style": config.addressing_style},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+            connect_timeout=min(3, deadline),
+            read_timeout=deadline / (max_attempts + 1),
             retries={"max_attempts": max_attempts, "mode": "standard"},
             # Self-hosted stores lag behind AWS on the checksums botocore now sends by default.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         ),
     )
+
+    def enforce_deadline(request, **kwargs):
+        # Called for every attempt with the context the attempts of one request share.
+        started = request.context.setdefault("portfolio_started", time.monotonic())
+        if time.monotonic() - started > deadline:
+            raise DeadlinePassed(seconds=deadline)
+
+    client.meta.events.register("request-created.s3", enforce_deadline)
+    return client
 
 
 def _error_code(error: Exception) -> str:
@@ -190,6 +225,11 @@ class ObjectStore:
         """What a client error says about the store, as a sentence a person can act on."""
         endpoint = self.config.endpoint_url
         code = _error_code(error)
+        # Before connection errors: a connect timeout is one of them.
+        if isinstance(error, ReadTimeoutError | ConnectTimeoutError | DeadlinePassed):
+            return (f"The object store at {endpoint} is not answering (no reply within "
+                    f"{self.config.deadline_seconds:g} s): check that it is running and not "
+                    f"overloaded.")
         if isinstance(error, BotoConnectionError):
             return (f"Cannot connect to the object store at {endpoint}: check that it is running "
                     f"and that PORTFOLIO_S3_ENDPOINT_URL is right.")

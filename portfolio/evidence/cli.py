@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portfolio.core.db import utcnow
+from portfolio.core.embedded_store import vacuum
 from portfolio.core.storage import StorageError
 from portfolio.evidence import integrity, uploads
 from portfolio.extensions import db, object_store
@@ -50,6 +51,10 @@ def sweep_command(grace):
     swept = uploads.sweep_objects(db.session, object_store(), cutoff)
     click.echo(f"Removed {dropped} unattached upload(s), {swept.orphaned_objects} orphaned "
                f"object(s) and {swept.aborted_multipart_uploads} stalled multipart upload(s).")
+    # SeaweedFS frees a deleted object's space only when it compacts the volume.
+    settings = current_app.config["PORTFOLIO_SETTINGS"]
+    if settings.uses_embedded_store and vacuum(settings.instance_path / "objects"):
+        click.echo("Compacted the embedded store's volumes: their deleted objects' space is free.")
 
 
 @storage_cli.command("verify")

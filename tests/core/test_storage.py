@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from portfolio.core.storage import ObjectStore, StorageError, content_disposition
-from tests.helpers.storage_server import free_port, start_test_store, storage_config_for
+from tests.helpers.storage_server import free_port, hung, start_test_store, storage_config_for
 from tests.helpers.streams import GeneratedStream, MiB, payload
 
 
@@ -280,3 +280,45 @@ def test_writing_to_a_missing_bucket_fails(config):
         store.put_bytes("key", b"x", "text/plain")
     with pytest.raises(StorageError, match="'no-such-bucket' does not exist"):
         store.put_stream("key", GeneratedStream(payload(10 * MiB)), "text/plain")
+
+
+def test_every_call_to_a_hung_store_fails_within_its_deadline(embedded, config, prefix):
+    """Connections are accepted and nothing answers: timeouts bound each attempt, the deadline
+    the retries (3 attempts of 0.75 s, and back-offs of at most 1 and 2 s)."""
+    deadline = 3
+    store = ObjectStore(dataclasses.replace(config, deadline_seconds=deadline))
+    calls = {
+        "put_bytes": lambda: store.put_bytes(f"{prefix}small", b"x", "text/plain"),
+        "put_stream": lambda: store.put_stream(f"{prefix}large",
+                                               GeneratedStream(payload(20 * MiB)), "text/plain"),
+        "head": lambda: store.head(f"{prefix}small"),
+        "iter_objects": lambda: list(store.iter_objects(prefix)),
+    }
+    with hung(embedded):
+        for name, call in calls.items():
+            started = time.monotonic()
+            with pytest.raises(StorageError, match=rf"is not answering \(no reply within "
+                                                   rf"{deadline} s\)"):
+                call()
+            assert time.monotonic() - started < 6.5, name
+        [problem] = store.check()
+    assert "is not answering" in problem
+    assert store.check() == []
+
+
+def test_each_part_of_a_slow_upload_has_its_own_deadline(config, s3, prefix):
+    """A large upload takes as long as its sender needs: only a request waiting on the store
+    counts against the deadline, which is per part, not per file."""
+    class SlowSender(GeneratedStream):
+        def read(self, size=-1):
+            time.sleep(0.01)
+            return super().read(size)
+
+    store = ObjectStore(dataclasses.replace(config, deadline_seconds=2))
+    key, size = f"{prefix}slow", 24 * MiB
+    started = time.monotonic()
+
+    store.put_stream(key, SlowSender(payload(size, "slow")), "application/octet-stream")
+
+    assert time.monotonic() - started > 3
+    assert s3.head_object(Bucket=store.bucket, Key=key)["ContentLength"] == size

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 from pathlib import Path
 
@@ -30,3 +33,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def hung(store: EmbeddedStore):
+    """The store's process stopped (SIGSTOP) as a hung server is: connections are accepted,
+    nothing answers. Resumed on the way out, whatever happened."""
+    pid = store.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
