@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
-
 import logging
+import secrets
 
 import sqlalchemy as sa
 from flask import after_this_request

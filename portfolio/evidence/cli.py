@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from portfolio.core.command_store import command_store, embedded_data_dir
 from portfolio.core.db import utcnow
 from portfolio.core.embedded_store import vacuum
 from portfolio.core.storage import StorageError
@@ -48,13 +49,15 @@ def sweep_command(grace):
     cutoff = utcnow() - dt.timedelta(seconds=grace)
     dropped = uploads.drop_unattached_uploads(db.session, cutoff)
     db.session.commit()
-    swept = uploads.sweep_objects(db.session, object_store(), cutoff)
-    click.echo(f"Removed {dropped} unattached upload(s), {swept.orphaned_objects} orphaned "
-               f"object(s) and {swept.aborted_multipart_uploads} stalled multipart upload(s).")
-    # SeaweedFS frees a deleted object's space only when it compacts the volume.
     settings = current_app.config["PORTFOLIO_SETTINGS"]
-    if settings.uses_embedded_store and vacuum(settings.instance_path / "objects"):
-        click.echo("Compacted the embedded store's volumes: their deleted objects' space is free.")
+    with command_store(settings, object_store()) as store:
+        swept = uploads.sweep_objects(db.session, store, cutoff)
+        click.echo(f"Removed {dropped} unattached upload(s), {swept.orphaned_objects} orphaned "
+                   f"object(s) and {swept.aborted_multipart_uploads} stalled multipart upload(s).")
+        # SeaweedFS frees a deleted object's space only when it compacts the volume.
+        if settings.uses_embedded_store and vacuum(embedded_data_dir(settings)):
+            click.echo("Compacted the embedded store's volumes: their deleted objects' space "
+                       "is free.")
 
 
 @storage_cli.command("verify")
@@ -66,8 +69,10 @@ def verify_command(sample):
 
     Exit status 0 when every file checked is intact, 1 when any is missing or altered, 2 when
     the store does not answer."""
+    settings = current_app.config["PORTFOLIO_SETTINGS"]
     try:
-        scrub = integrity.verify_store(db.session, object_store(), sample)
+        with command_store(settings, object_store()) as store:
+            scrub = integrity.verify_store(db.session, store, sample)
     except StorageError as error:
         click.echo(f"Cannot verify the store: {error}", err=True)
         sys.exit(2)

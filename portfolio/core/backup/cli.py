@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -14,7 +13,7 @@ from flask.cli import with_appcontext
 from portfolio.core.backup.create import create_backup
 from portfolio.core.backup.manifest import BackupError
 from portfolio.core.backup.restore import restore_backup
-from portfolio.core.backup.stores import embedded_store_running, started_embedded_store
+from portfolio.core.command_store import command_store, serving_embedded_store
 from portfolio.core.storage import StorageError
 from portfolio.extensions import db, object_store
 
@@ -31,12 +30,8 @@ def create_command(directory: Path):
     """Copy the database, then every object, then the secrets into DIRECTORY (new or empty),
     with a manifest of their SHA-256. Safe while the application runs."""
     settings = current_app.config["PORTFOLIO_SETTINGS"]
-    # The embedded store runs inside `portfolio serve`; when none does, it is started here.
-    store = (started_embedded_store(settings)
-             if settings.uses_embedded_store and not embedded_store_running(settings)
-             else nullcontext(object_store()))
     try:
-        with store as opened:
+        with command_store(settings, object_store()) as opened:
             report = create_backup(settings, db.engine, opened, directory)
     except (BackupError, StorageError) as error:
         _fail(f"The backup failed: {error}")
@@ -53,13 +48,10 @@ def restore_command(directory: Path, force: bool):
     """Check the backup in DIRECTORY against its manifest, then restore the database, the
     secrets and the objects into this (empty) instance, checking each object once stored."""
     settings = current_app.config["PORTFOLIO_SETTINGS"]
-    if not settings.uses_embedded_store:
-        open_store = functools.partial(nullcontext, object_store())
-    elif embedded_store_running(settings):
-        _fail(f"Something answers on the embedded store's port {settings.embedded_s3_port}: "
-              f"stop `portfolio serve` before restoring into its instance.")
-    else:
-        open_store = functools.partial(started_embedded_store, settings)
+    if (serving := serving_embedded_store(settings)) is not None:
+        _fail(f"`portfolio serve` runs this instance's object store (pid {serving['pid']}): "
+              f"stop it before restoring into its instance.")
+    open_store = functools.partial(command_store, settings, object_store())
     try:
         report = restore_backup(settings, db.engine, open_store, directory, force=force)
     except (BackupError, StorageError) as error:
