@@ -2,12 +2,21 @@
 
 Pillow is restricted to the sniffed format and an explicit pixel limit; the thumbnail and the
 preview are upright JPEG copies that carry no metadata from the original.
+
+Memory is bounded, not only pixels. A 12 KB PNG can declare 10000x10000 pixels, which Pillow
+decodes whole: about 400 MB, more while converting. JPEG decodes at 1/2, 1/4 or 1/8 scale
+(draft mode); PNG, WebP and HEIC cannot, so an image that would still decode to more than
+``decode_max_pixels`` gets no preview: it is accepted as a file (it is within the pixel limit,
+and a large scan or plan is real evidence) and is shown as a file to download. Decodes also
+take turns: at most ``concurrent_decodes`` run at once in a process, whatever the number of
+requests, so the worst case is that many times one decode.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import math
 import threading
@@ -18,6 +27,7 @@ from typing import BinaryIO
 import pillow_heif
 from PIL import ExifTags, Image, ImageFile, ImageOps
 
+from portfolio.config import Settings
 from portfolio.core.uploads import UploadRejected, display_name
 
 pillow_heif.register_heif_opener()
@@ -152,25 +162,44 @@ def _jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def make_derivatives(fileobj: BinaryIO, filename: str, content_type: str,
-                     max_pixels: int) -> Derivatives:
+@functools.cache
+def decode_slots(concurrent_decodes: int) -> threading.BoundedSemaphore:
+    """The process-wide turns for decoding images: one semaphore per configured number (a
+    process has one setting, so in practice one semaphore)."""
+    return threading.BoundedSemaphore(concurrent_decodes)
+
+
+def make_derivatives(fileobj: BinaryIO, filename: str, content_type: str, max_pixels: int,
+                     decode_max_pixels: int = Settings.image_decode_max_pixels,
+                     concurrent_decodes: int = Settings.image_concurrent_decodes
+                     ) -> Derivatives | None:
     """A thumbnail and a preview, upright, in RGB, stripped of EXIF, GPS, XMP, ICC and
-    comments; the original is only read."""
+    comments; the original is only read. None (no preview) when even the reduced decode would
+    exceed ``decode_max_pixels``; refused over ``max_pixels`` or when unreadable."""
     name = display_name(filename)
     with _unreadable_refused(name), _open(fileobj, name, content_type, max_pixels) as image:
         width, height = image.size
-        if image.getexif().get(ExifTags.Base.Orientation) in _QUARTER_TURNS:
-            width, height = height, width
         # JPEG decodes at 1/2, 1/4 or 1/8 scale for almost nothing; ask for the preview's size.
+        # Other formats ignore this and keep their full size.
         image.draft("RGB", _fit(image.size, PREVIEW_BOX))
-        image.load()
-        preview = _resizable(image)
-        # Bilinear (area-weighted when shrinking) is as sharp as bicubic for the small ratios
-        # left after draft, and markedly faster at this size.
-        preview.thumbnail(PREVIEW_BOX, Image.Resampling.BILINEAR)
-        ImageOps.exif_transpose(preview, in_place=True)
-        preview = _flatten(preview)
-        thumbnail = preview.copy()
-        thumbnail.thumbnail(THUMBNAIL_BOX)
-        return Derivatives(thumbnail=_jpeg(thumbnail), preview=_jpeg(preview),
-                           width=width, height=height)
+        if image.width * image.height > decode_max_pixels:
+            return None
+        with decode_slots(concurrent_decodes):
+            # After the check: a PNG's EXIF may follow its pixels, so reading it decodes them.
+            if image.getexif().get(ExifTags.Base.Orientation) in _QUARTER_TURNS:
+                width, height = height, width
+            return _derivatives(image, width, height)
+
+
+def _derivatives(image: ImageFile.ImageFile, width: int, height: int) -> Derivatives:
+    image.load()
+    preview = _resizable(image)
+    # Bilinear (area-weighted when shrinking) is as sharp as bicubic for the small ratios
+    # left after draft, and markedly faster at this size.
+    preview.thumbnail(PREVIEW_BOX, Image.Resampling.BILINEAR)
+    ImageOps.exif_transpose(preview, in_place=True)
+    preview = _flatten(preview)
+    thumbnail = preview.copy()
+    thumbnail.thumbnail(THUMBNAIL_BOX)
+    return Derivatives(thumbnail=_jpeg(thumbnail), preview=_jpeg(preview),
+                       width=width, height=height)
