@@ -183,6 +183,7 @@ def check_quota(session: Session, uploader_id: int, quota: UploadQuota, adding_b
     files, total = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(EvidenceFile.size), 0))
         .where(EvidenceFile.uploader_id == uploader_id, EvidenceFile.item_id.is_(None))).one()
+    total = int(total)  # PostgreSQL sums integers as numeric
     if files + 1 > quota.max_files or total + adding_bytes > quota.max_bytes:
         held = f"{files} file{'' if files == 1 else 's'} ({human_size(total)})"
         raise UploadRejected(
