@@ -52,9 +52,9 @@ class Settings:
     upload_max_bytes: int = 2 * 1024 ** 3
     #: Largest image accepted, in pixels (Pillow's decompression-bomb limit).
     image_max_pixels: int = 100_000_000
-    #: Most pixels decoded for an image's preview, after JPEG's reduced decoding; bounds memory
-    #: (4 bytes a pixel, twice while converting). Larger images are kept without a preview.
-    image_decode_max_pixels: int = 12_000_000
+    #: Most memory making an image's preview may take, in bytes: pixels (after JPEG's reduced
+    #: decoding) times what each takes as decoded and converted. Larger images get no preview.
+    image_decode_max_bytes: int = 192 * 1024 ** 2
     #: Images decoded at the same time in one process; more uploads wait their turn.
     image_concurrent_decodes: int = 2
     #: Uploads a person may hold not yet added to evidence (until added or swept), in files...

@@ -55,7 +55,7 @@ class UploadQuota:
 class UploadLimits:
     max_bytes: int
     max_pixels: int
-    decode_max_pixels: int = Settings.image_decode_max_pixels
+    decode_max_bytes: int = Settings.image_decode_max_bytes
     concurrent_decodes: int = Settings.image_concurrent_decodes
     #: None for uploads attached in the transaction that records them (they never wait).
     quota: UploadQuota | None = None
@@ -63,7 +63,7 @@ class UploadLimits:
     @classmethod
     def from_settings(cls, settings: Settings, with_quota: bool) -> UploadLimits:
         return cls(settings.upload_max_bytes, settings.image_max_pixels,
-                   settings.image_decode_max_pixels, settings.image_concurrent_decodes,
+                   settings.image_decode_max_bytes, settings.image_concurrent_decodes,
                    UploadQuota(settings.unattached_upload_max_files,
                                settings.unattached_upload_max_bytes,
                                settings.sweep_grace_seconds) if with_quota else None)
@@ -119,7 +119,7 @@ def store_upload(store: ObjectStore, enrolment_id: int, stream, filename: str,
                     spool.seek(0)
                     derived = make_derivatives(
                         spool, display_name, content_type, limits.max_pixels,
-                        limits.decode_max_pixels, limits.concurrent_decodes)
+                        limits.decode_max_bytes, limits.concurrent_decodes)
                 spool.seek(0)
                 store.put_stream(key, spool, content_type)
                 stored.append(key)

@@ -197,7 +197,8 @@ def test_webp_derivatives():
     assert Image.open(io.BytesIO(derived.thumbnail)).size == (320, 240)
 
 
-MEMORY_BOUND_MB = 200
+#: Python and Pillow (under 40 MB) plus the default budget of 192 MiB, with room to spare.
+MEMORY_BOUND_MB = 250
 _PEAK_RSS = """
 import io, resource, sys
 from portfolio.core.uploads.images import make_derivatives
@@ -210,8 +211,10 @@ print(derived is not None, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss //
 
 @pytest.mark.parametrize(("width", "height", "colour_type", "previewed"), [
     (10_000, 10_000, 2, False),  # 100 megapixels in a few hundred kilobytes: no preview
-    (4_000, 3_000, 6, True),  # at the decode limit, in RGBA: the worst that is decoded
-    (4_000, 3_000, 3, True),  # a palette with transparency, converted to RGBA to resize
+    (5_790, 5_790, 2, True),  # RGB at the limit (33.5 megapixels)
+    (4_480, 4_480, 6, True),  # RGBA at the limit: decoded, then premultiplied
+    (4_270, 4_270, 3, True),  # a palette with transparency: decoded, to RGBA, premultiplied
+    (4_500, 4_500, 3, False),  # the same over the limit
 ])
 def test_decoding_a_large_image_stays_within_a_memory_bound(width, height, colour_type,
                                                             previewed):
@@ -227,21 +230,22 @@ def test_decoding_a_large_image_stays_within_a_memory_bound(width, height, colou
 
 
 def test_an_image_too_large_to_decode_is_kept_without_derivatives():
+    """20 megapixels of RGB take 6 bytes each: 4 decoded, 2 resampling and decoding."""
     data = blank_png(5_000, 4_000)
     assert make_derivatives(io.BytesIO(data), "plan.png", "image/png", MAX_PIXELS,
-                            decode_max_pixels=19_999_999) is None
+                            decode_max_bytes=119_999_999) is None
     assert make_derivatives(io.BytesIO(data), "plan.png", "image/png", MAX_PIXELS,
-                            decode_max_pixels=20_000_000) is not None
+                            decode_max_bytes=120_000_000) is not None
 
 
 def test_a_large_jpeg_is_decoded_reduced_so_the_decode_limit_counts_the_reduced_size():
-    """24 megapixels decode at half scale (3000x2000), the smallest that still fills the
-    preview's 1600 pixels."""
+    """24 megapixels decode at half scale (3000x2000, 6 bytes each), the smallest that still
+    fills the preview's 1600 pixels."""
     data = encoded(Image.new("RGB", (6_000, 4_000), (90, 120, 200)), "JPEG")
     assert make_derivatives(io.BytesIO(data), "site.jpg", "image/jpeg", MAX_PIXELS,
-                            decode_max_pixels=5_999_999) is None
+                            decode_max_bytes=35_999_999) is None
     derived = make_derivatives(io.BytesIO(data), "site.jpg", "image/jpeg", MAX_PIXELS,
-                               decode_max_pixels=6_000_000)
+                               decode_max_bytes=36_000_000)
     assert (derived.width, derived.height) == (6_000, 4_000)
     assert Image.open(io.BytesIO(derived.preview)).size == (1_600, 1_067)
 

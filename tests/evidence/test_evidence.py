@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import urllib.parse
@@ -25,7 +26,7 @@ from tests.helpers.office import (
     zip_of,
 )
 from tests.helpers.queries import count_rows
-from tests.helpers.samples import PDF, jpeg_with_location
+from tests.helpers.samples import PDF, encoded, jpeg_with_location, picture
 from tests.helpers.web import csrf_token
 
 
@@ -114,6 +115,21 @@ def test_office_documents_are_stored_whole(login, people, session, data, content
     stored = session.get(EvidenceFile, response.get_json()["id"])
     assert (stored.content_type, stored.size) == (content_type, len(data))
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_an_image_too_large_to_preview_is_kept_as_a_file(login, people, session, app):
+    settings = app.config["PORTFOLIO_SETTINGS"]
+    app.config["PORTFOLIO_SETTINGS"] = dataclasses.replace(settings,
+                                                           image_decode_max_bytes=64 * 48 * 5)
+    try:
+        response = upload(login(people.learner1), people.enrolment1,
+                          encoded(picture((64, 48)), "PNG"), "plan.png")
+    finally:
+        app.config["PORTFOLIO_SETTINGS"] = settings
+    assert response.status_code == 200, response.get_data(as_text=True)
+    stored = session.get(EvidenceFile, response.get_json()["id"])
+    assert stored.content_type == "image/png" and not stored.is_image
+    assert stored.object_keys == [stored.object_key]
 
 
 def test_files_over_the_size_limit_are_refused(login, people, app):
