@@ -96,7 +96,8 @@ def receive_upload(session: Session, store: ObjectStore, enrolment_id: int, uplo
     the row is written in a short transaction afterwards.
     """
     stored = store_upload(store, enrolment_id, stream, filename, limits)
-    return record_upload(session, store, stored, enrolment_id, uploader_id, limits.quota)
+    [upload] = record_uploads(session, store, [stored], enrolment_id, uploader_id, limits.quota)
+    return upload
 
 
 def store_upload(store: ObjectStore, enrolment_id: int, stream, filename: str,
@@ -155,36 +156,39 @@ def store_uploads(store: ObjectStore, enrolment_id: int, files, limits: UploadLi
     return stored
 
 
-def record_upload(session: Session, store: ObjectStore, stored: StoredUpload, enrolment_id: int,
-                  uploader_id: int, quota: UploadQuota | None) -> EvidenceFile:
-    """The row naming a stored upload, flushed; the objects go if the transaction rolls back,
-    as they do when the uploader's quota is found full here (parallel uploads take turns)."""
-    after_rollback(session, functools.partial(_forget_objects, store, stored.keys))
+def record_uploads(session: Session, store: ObjectStore, stored: list[StoredUpload],
+                   enrolment_id: int, uploader_id: int, quota: UploadQuota | None
+                   ) -> list[EvidenceFile]:
+    """The rows naming stored uploads, flushed. Their objects go if the transaction rolls back
+    (the callback is registered before anything can fail), as they do when the uploader's quota
+    is found full here, where parallel uploads of one person take turns."""
+    after_rollback(session, functools.partial(
+        _forget_objects, store, [key for upload in stored for key in upload.keys]))
     if quota is not None:
         # Serialises one person's uploads, so two at once cannot both fit the last place.
         # (SQLite has no row locks; it serialises all writers.)
         session.execute(sa.select(User.id).where(User.id == uploader_id).with_for_update())
-        check_quota(session, uploader_id, quota, stored.size)
-    upload = EvidenceFile(
-        enrolment_id=enrolment_id, uploader_id=uploader_id, object_key=stored.key,
-        sha256=stored.sha256, size=stored.size, content_type=stored.content_type,
-        original_name=stored.original_name, thumbnail_key=stored.thumbnail_key,
-        preview_key=stored.preview_key)
-    session.add(upload)
+        check_quota(session, uploader_id, quota, len(stored), sum(u.size for u in stored))
+    rows = [EvidenceFile(
+        enrolment_id=enrolment_id, uploader_id=uploader_id, object_key=upload.key,
+        sha256=upload.sha256, size=upload.size, content_type=upload.content_type,
+        original_name=upload.original_name, thumbnail_key=upload.thumbnail_key,
+        preview_key=upload.preview_key) for upload in stored]
+    session.add_all(rows)
     session.flush()
-    return upload
+    return rows
 
 
-def check_quota(session: Session, uploader_id: int, quota: UploadQuota, adding_bytes: int
-                ) -> None:
-    """Refuse one more upload of ``adding_bytes`` over the uploader's unattached quota. Checked
+def check_quota(session: Session, uploader_id: int, quota: UploadQuota, adding_files: int,
+                adding_bytes: int) -> None:
+    """Refuse uploads that would take the uploader's unattached files past the quota. Checked
     before the bytes are read (with the size the request announces) and again, under the
-    uploader's lock, when the row is written."""
+    uploader's lock, when the rows are written."""
     files, total = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(EvidenceFile.size), 0))
         .where(EvidenceFile.uploader_id == uploader_id, EvidenceFile.item_id.is_(None))).one()
     total = int(total)  # PostgreSQL sums integers as numeric
-    if files + 1 > quota.max_files or total + adding_bytes > quota.max_bytes:
+    if files + adding_files > quota.max_files or total + adding_bytes > quota.max_bytes:
         held = f"{files} file{'' if files == 1 else 's'} ({human_size(total)})"
         raise UploadRejected(
             f"You already have {held} uploaded but not yet added to evidence, and the limit is "

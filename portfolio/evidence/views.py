@@ -82,7 +82,7 @@ def upload(enrolment_id: int):
     limits = _limits(with_quota=True)
     # A full quota is refused before any byte is read, and checked again as the row is written.
     try:
-        uploads.check_quota(db.session, uploader_id, limits.quota, request.content_length or 0)
+        uploads.check_quota(db.session, uploader_id, limits.quota, 1, request.content_length or 0)
     except UploadRejected as refused:
         return jsonify(error=str(refused)), 422
     finally:
@@ -113,8 +113,8 @@ def new(enrolment_id: int):
         with committing() as done:
             stored = uploads.store_uploads(object_store(), enrolment_id, posted,
                                            _limits(with_quota=False))
-            received = [uploads.record_upload(db.session, object_store(), s, enrolment_id,
-                                              uploader_id, quota=None) for s in stored]
+            received = uploads.record_uploads(db.session, object_store(), stored, enrolment_id,
+                                              uploader_id, quota=None)
             item = services.create_item(
                 db.session, enrolment, current_user, _details(form),
                 [*form.uploads.data, *(u.id for u in received)], form.criteria.data,
