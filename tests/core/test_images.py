@@ -222,8 +222,8 @@ def test_decoding_a_large_image_stays_within_a_memory_bound(width, height, colou
     decoding the image with the default settings."""
     result = subprocess.run(
         [sys.executable, "-c", _PEAK_RSS, str(width), str(height), str(colour_type)],
-        capture_output=True, text=True, timeout=120, check=True,
-        cwd=Path(__file__).resolve().parents[2])
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
     made, peak_mb = result.stdout.split()
     assert made == str(previewed)
     assert int(peak_mb) < MEMORY_BOUND_MB
