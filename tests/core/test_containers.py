@@ -41,6 +41,7 @@ def judged(data: bytes, name: str) -> str:
     (compound_file([("WordDocument", 2), ("1Table", 2), ("\x05SummaryInformation", 2)]),
      OLE_STORAGE),
     (compound_file([("Workbook", 2)]), OLE_STORAGE),
+    (compound_file([("Workbook", 2)], version=4), OLE_STORAGE),
     (compound_file([("PowerPoint Document", 2), ("Current User", 2)]), OLE_STORAGE),
 ])
 def test_real_documents_are_accepted(data, expected):
@@ -71,6 +72,7 @@ INCOMPLETE = "is not a complete Word, Excel or PowerPoint document"
     (odf_document(extra=[("Scripts/python/run.py", "import os")]), MACROS),
     (compound_file([("WordDocument", 2), ("Macros", 1), ("VBA", 1)]), MACROS),
     (compound_file([("Workbook", 2), ("_VBA_PROJECT_CUR", 1)]), MACROS),
+    (compound_file([("WordDocument", 2), ("Macros", 1)], version=4), MACROS),
     (compound_file([("\u4840\u3b3f\u4577\u446c\u3b6a\u45e4\u4824", 2),
                     ("\x05SummaryInformation", 2)], root_clsid=MSI_CLSID),
      "is not a Word, Excel or PowerPoint document: installers"),

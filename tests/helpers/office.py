@@ -70,16 +70,18 @@ _FREE, _END, _FAT = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
 
 
 def compound_file(entries: list[tuple[str, int]], root_clsid: bytes = bytes(16),
-                  directory_loops: bool = False) -> bytes:
-    """A version 3 compound file (512-byte sectors) whose directory holds ``entries`` (name,
-    type: 1 storage, 2 stream), all empty and children of the root: sector 0 is the FAT, the
-    directory follows."""
+                  directory_loops: bool = False, version: int = 3) -> bytes:
+    """A compound file (version 3: 512-byte sectors, 4: 4096) whose directory holds ``entries``
+    (name, type: 1 storage, 2 stream), all empty and children of the root: sector 0 is the FAT,
+    the directory follows."""
+    sector = 512 if version == 3 else 4096
     names = [("Root Entry", 5), *entries]
-    directory_sectors = (len(names) + 3) // 4
+    per_sector = sector // 128
+    directory_sectors = (len(names) + per_sector - 1) // per_sector
     fat = [_FAT] + [n + 2 for n in range(directory_sectors - 1)] + [_END]
     if directory_loops:
         fat[-1] = 1
-    fat += [_FREE] * (128 - len(fat))
+    fat += [_FREE] * (sector // 4 - len(fat))
     directory = b""
     for index, (name, kind) in enumerate(names):
         encoded = name.encode("utf-16-le") + b"\0\0"
@@ -88,9 +90,11 @@ def compound_file(entries: list[tuple[str, int]], root_clsid: bytes = bytes(16),
         directory += struct.pack("<64sHBBIII16sIQQIQ", encoded, len(encoded), kind, 1,
                                  _FREE, right, child, root_clsid if index == 0 else bytes(16),
                                  0, 0, 0, _END, 0)
-    directory += bytes(directory_sectors * 512 - len(directory))
+    directory += bytes(directory_sectors * sector - len(directory))
     header = struct.pack("<8s16sHHHHH6sIIIIIIIII", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-                         bytes(16), 0x3E, 3, 0xFFFE, 9, 6, bytes(6), 0, 1, 1, 0, 4096, _END, 0,
-                         _END, 0)
+                         bytes(16), 0x3E, version, 0xFFFE, 9 if version == 3 else 12, 6,
+                         bytes(6), 0 if version == 3 else directory_sectors, 1, 1, 0, 4096,
+                         _END, 0, _END, 0)
     header += struct.pack("<109I", 0, *[_FREE] * 108)
-    return header + struct.pack("<128I", *fat) + directory
+    header += bytes(sector - len(header))
+    return header + struct.pack(f"<{len(fat)}I", *fat) + directory

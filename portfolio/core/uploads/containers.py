@@ -207,7 +207,8 @@ class _CompoundFile:
         if byte_order != 0xFFFE or (major, sector_shift) not in ((3, 9), (4, 12)):
             raise _damaged(name)
         self._sector_size = 1 << sector_shift
-        self._sector_count = max(0, (self._size - 512) // self._sector_size)
+        # The header fills sector -1: 512 bytes, padded to 4096 in version 4.
+        self._sector_count = max(0, self._size // self._sector_size - 1)
         if fat_sectors > self._sector_count:
             raise _damaged(name)
         difat = list(struct.unpack_from(f"<{_CFB_HEADER_DIFAT}I", header, _CFB_HEADER.size))
@@ -233,7 +234,7 @@ class _CompoundFile:
     def _sector(self, number: int) -> bytes:
         if number >= self._sector_count:
             raise _damaged(self._name)
-        return self._read_at(512 + number * self._sector_size, self._sector_size)
+        return self._read_at((number + 1) * self._sector_size, self._sector_size)
 
     def _next(self, sector: int) -> int:
         per_sector = self._sector_size // 4
