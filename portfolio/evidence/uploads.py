@@ -189,12 +189,16 @@ def check_quota(session: Session, uploader_id: int, quota: UploadQuota, adding_f
         .where(EvidenceFile.uploader_id == uploader_id, EvidenceFile.item_id.is_(None))).one()
     total = int(total)  # PostgreSQL sums integers as numeric
     if files + adding_files > quota.max_files or total + adding_bytes > quota.max_bytes:
-        held = f"{files} file{'' if files == 1 else 's'} ({human_size(total)})"
         raise UploadRejected(
-            f"You already have {held} uploaded but not yet added to evidence, and the limit is "
-            f"{quota.max_files} files or {human_size(quota.max_bytes)}. Add your uploads to an "
+            f"You already have {_files(files)} ({human_size(total)}) uploaded but not yet added "
+            f"to evidence, and the limit is {_files(quota.max_files)} or "
+            f"{human_size(quota.max_bytes)}. Add your uploads to an "
             "evidence item to free space; uploads never added are cleared once they are "
             f"{max(1, round(quota.swept_after_seconds / 3600))} hours old")
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'' if count == 1 else 's'}"
 
 
 def _forget_objects(store: ObjectStore, keys: list[str]) -> None:

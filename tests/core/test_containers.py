@@ -48,7 +48,7 @@ def test_real_documents_are_accepted(data, expected):
     assert judged(data, "work.bin") == expected
 
 
-MACROS = "contains macros, which we do not accept"
+MACROS = "contains macros or controls that run code, which we do not accept"
 INCOMPLETE = "is not a complete Word, Excel or PowerPoint document"
 
 
@@ -59,6 +59,7 @@ INCOMPLETE = "is not a complete Word, Excel or PowerPoint document"
     # A VBA project tucked into an otherwise plain document.
     (ooxml_document("docx", extra=[("customXml/VBAPROJECT.BIN", b"\xcc" * 64)]), MACROS),
     (ooxml_document("xlsx", defaults={"bin": VBA_PROJECT}), MACROS),
+    (ooxml_document("docx", extra=[("word/activeX/activeX1.bin", b"\xcc" * 64)]), MACROS),
     # Only [Content_Types].xml: the head looks like OOXML, nothing else is there.
     (zip_of([("[Content_Types].xml", content_types({}))]), INCOMPLETE),
     # Content types first, then anything at all.

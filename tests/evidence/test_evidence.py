@@ -82,12 +82,12 @@ def test_a_learner_adds_evidence_with_a_photo_and_a_pdf(login, people, session, 
     (compound_file([("\u4840\u3b3f\u4577\u446c", 2)], root_clsid=MSI_CLSID), "setup.doc",
      "setup.doc is not a Word, Excel or PowerPoint document"),
     (ooxml_document("docx", WORD_MACRO_MAIN, extra=[("word/vbaProject.bin", b"\xcc" * 64)]),
-     "letter.docm", "letter.docm contains macros"),
+     "letter.docm", "letter.docm contains macros or controls"),
     (zip_of([("[Content_Types].xml", content_types({})), ("run.exe", b"MZ")]), "plan.docx",
      "plan.docx is not a complete Word, Excel or PowerPoint document"),
     (odf_document(mimetype_first=False), "essay.odt", "essay.odt is a ZIP archive"),
     (odf_document(extra=[("Basic/Standard/Module1.xml", "<m/>")]), "essay.odt",
-     "essay.odt contains macros"),
+     "essay.odt contains macros or controls"),
 ])
 def test_refused_uploads_leave_nothing_behind(login, people, session, data, name, message):
     client = login(people.learner1)

@@ -7,8 +7,9 @@ compound file's directory stream), with bounds on its size and number of entries
 content only the few bytes that name a document's type are read (OOXML's content types, ODF's
 ``mimetype``), never the document itself.
 
-Macros are refused wherever their containers can name them: ``vbaProject.bin`` and macro-enabled
-content types in OOXML, ``Basic/`` and ``Scripts/`` in ODF, VBA storages in compound files.
+Macros are refused wherever their containers can name them: ``vbaProject.bin``, ActiveX
+controls and macro-enabled content types in OOXML, ``Basic/`` and ``Scripts/`` in ODF, VBA
+storages in compound files.
 """
 
 from __future__ import annotations
@@ -42,14 +43,18 @@ _OOXML_MAIN_PARTS = (
     ("/ppt/presentation.xml",
      "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml", PPTX),
 )
+#: Parts and content types (lower-cased) that carry code: VBA projects and their data, macro
+#: enabled main parts, ActiveX controls.
+_OOXML_CODE_PARTS = ("vbaproject.bin", "vbadata.xml")
+_OOXML_CODE_TYPES = ("macroenabled", "vba", "activex")
 _CONTENT_TYPES_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _ODF_MACRO_FOLDERS = ("basic/", "scripts/")
 
 
 def _macros_refused(name: str) -> UploadRejected:
     return UploadRejected(
-        f"{name} contains macros, which we do not accept: save a copy without macros (as .docx, "
-        ".xlsx, .pptx or OpenDocument) and upload that")
+        f"{name} contains macros or controls that run code, which we do not accept: save a copy "
+        "without them (as .docx, .xlsx, .pptx or OpenDocument) and upload that")
 
 
 def _damaged(name: str) -> UploadRejected:
@@ -118,14 +123,15 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, nam
 
 def _check_ooxml(archive: zipfile.ZipFile, name: str) -> str:
     infos = {info.filename.lower(): info for info in archive.infolist()}
-    if any(part.endswith(("vbaproject.bin", "vbadata.xml")) for part in infos):
+    if any(part.endswith(_OOXML_CODE_PARTS) or "/activex/" in f"/{part}" for part in infos):
         raise _macros_refused(name)
     content_types = infos.get("[content_types].xml")
     if content_types is None:
         raise _incomplete(name)
     defaults, overrides = _content_types(
         _read_entry(archive, content_types, MAX_CONTENT_TYPES_BYTES, name), name)
-    if any("macroenabled" in t or "vba" in t for t in (*defaults.values(), *overrides.values())):
+    if any(marker in t for t in (*defaults.values(), *overrides.values())
+           for marker in _OOXML_CODE_TYPES):
         raise _macros_refused(name)
     for part, main_type, content_type in _OOXML_MAIN_PARTS:
         if part[1:] in infos and overrides.get(part) == main_type:
