@@ -55,6 +55,15 @@ class Settings:
     upload_max_bytes: int = 2 * 1024 ** 3
     #: Largest image accepted, in pixels (Pillow's decompression-bomb limit).
     image_max_pixels: int = 100_000_000
+    #: Most memory making an image's preview may take, in bytes: pixels (after JPEG's reduced
+    #: decoding) times what each takes as decoded and converted. Larger images get no preview.
+    image_decode_max_bytes: int = 192 * 1024 ** 2
+    #: Images decoded at the same time in one process; more uploads wait their turn.
+    image_concurrent_decodes: int = 2
+    #: Uploads a person may hold not yet added to evidence (until added or swept), in files...
+    unattached_upload_max_files: int = 50
+    #: ...and in bytes.
+    unattached_upload_max_bytes: int = 2 * 1024 ** 3
     #: Objects and unattached uploads younger than this are never swept, in seconds.
     sweep_grace_seconds: int = 24 * 3600
     #: Reverse proxies in front of the application that append X-Forwarded-For (and set

@@ -22,8 +22,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portfolio.accounts.models import User
+from portfolio.config import Settings
 from portfolio.core.storage import ObjectStore, StorageError
 from portfolio.core.transaction import after_rollback
+from portfolio.core.uploads import UploadRejected, human_size
+from portfolio.core.uploads.containers import CONTAINER_TYPES, check_container
 from portfolio.core.uploads.images import make_derivatives
 from portfolio.core.uploads.sniffing import IMAGE_TYPES, sniff
 from portfolio.core.uploads.streaming import StreamReader
@@ -32,15 +36,54 @@ from portfolio.evidence.models import EvidenceFile
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "evidence/"
-# Images are decoded whole by Pillow; they are spooled to a temporary file first, in memory up
-# to this size.
+# Images and Office files are read whole (decoded, or their directory read at the end); they are
+# spooled to a temporary file first, in memory up to this size.
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadQuota:
+    """What one person may hold in uploads not yet added to evidence."""
+
+    max_files: int
+    max_bytes: int
+    #: How old an unattached upload is when the sweep may remove it, for the message.
+    swept_after_seconds: int
 
 
 @dataclass(frozen=True)
 class UploadLimits:
     max_bytes: int
     max_pixels: int
+    decode_max_bytes: int = Settings.image_decode_max_bytes
+    concurrent_decodes: int = Settings.image_concurrent_decodes
+    #: None for uploads attached in the transaction that records them (they never wait).
+    quota: UploadQuota | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, with_quota: bool) -> UploadLimits:
+        return cls(settings.upload_max_bytes, settings.image_max_pixels,
+                   settings.image_decode_max_bytes, settings.image_concurrent_decodes,
+                   UploadQuota(settings.unattached_upload_max_files,
+                               settings.unattached_upload_max_bytes,
+                               settings.sweep_grace_seconds) if with_quota else None)
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """A validated upload in the store, not yet named by any row."""
+
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+    original_name: str
+    thumbnail_key: str | None = None
+    preview_key: str | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k in (self.key, self.thumbnail_key, self.preview_key) if k]
 
 
 def receive_upload(session: Session, store: ObjectStore, enrolment_id: int, uploader_id: int,
@@ -52,42 +95,110 @@ def receive_upload(session: Session, store: ObjectStore, enrolment_id: int, uplo
     connection is held while the file streams (see :func:`portfolio.core.db.release_connection`);
     the row is written in a short transaction afterwards.
     """
+    stored = store_upload(store, enrolment_id, stream, filename, limits)
+    [upload] = record_uploads(session, store, [stored], enrolment_id, uploader_id, limits.quota)
+    return upload
+
+
+def store_upload(store: ObjectStore, enrolment_id: int, stream, filename: str,
+                 limits: UploadLimits) -> StoredUpload:
+    """Validate one file and write it (and an image's derivatives) to the store, touching no
+    database; on any failure nothing of it stays in the store."""
     display_name = _display_name(filename)
     reader = StreamReader(stream, display_name, limits.max_bytes)
     content_type = sniff(reader.peek_head(), display_name)
     key = f"{KEY_PREFIX}{enrolment_id}/{uuid.uuid4().hex}"
     stored: list[str] = []
     try:
-        thumbnail_key = preview_key = None
-        if content_type in IMAGE_TYPES:
+        derived = None
+        if content_type in IMAGE_TYPES or content_type in CONTAINER_TYPES:
             with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
                 shutil.copyfileobj(reader, spool, length=1024 * 1024)
-                spool.seek(0)
-                derived = make_derivatives(spool, display_name, content_type, limits.max_pixels)
+                if content_type in CONTAINER_TYPES:
+                    content_type = check_container(spool, content_type, display_name)
+                else:
+                    spool.seek(0)
+                    derived = make_derivatives(
+                        spool, display_name, content_type, limits.max_pixels,
+                        limits.decode_max_bytes, limits.concurrent_decodes)
                 spool.seek(0)
                 store.put_stream(key, spool, content_type)
                 stored.append(key)
+        else:
+            store.put_stream(key, reader, content_type)
+            stored.append(key)
+        thumbnail_key = preview_key = None
+        if derived is not None:
             thumbnail_key, preview_key = f"{key}-thumbnail.jpg", f"{key}-preview.jpg"
             store.put_bytes(thumbnail_key, derived.thumbnail, "image/jpeg")
             stored.append(thumbnail_key)
             store.put_bytes(preview_key, derived.preview, "image/jpeg")
             stored.append(preview_key)
-        else:
-            store.put_stream(key, reader, content_type)
-            stored.append(key)
     except BaseException:
         _forget_objects(store, stored)
         raise
-    after_rollback(session, functools.partial(_forget_objects, store, stored))
-    upload = EvidenceFile(
-        enrolment_id=enrolment_id, uploader_id=uploader_id, object_key=key,
-        sha256=reader.sha256, size=reader.size, content_type=content_type,
-        original_name=display_name, thumbnail_key=thumbnail_key, preview_key=preview_key)
-    session.add(upload)
-    session.flush()
     logger.info("stored upload %s for enrolment %s: %s bytes of %s", key, enrolment_id,
                 reader.size, content_type)
-    return upload
+    return StoredUpload(key, reader.sha256, reader.size, content_type, display_name,
+                        thumbnail_key, preview_key)
+
+
+def store_uploads(store: ObjectStore, enrolment_id: int, files, limits: UploadLimits
+                  ) -> list[StoredUpload]:
+    """:func:`store_upload` for each ``(stream, filename)``; all or nothing in the store."""
+    stored: list[StoredUpload] = []
+    try:
+        for stream, filename in files:
+            stored.append(store_upload(store, enrolment_id, stream, filename, limits))
+    except BaseException:
+        _forget_objects(store, [key for upload in stored for key in upload.keys])
+        raise
+    return stored
+
+
+def record_uploads(session: Session, store: ObjectStore, stored: list[StoredUpload],
+                   enrolment_id: int, uploader_id: int, quota: UploadQuota | None
+                   ) -> list[EvidenceFile]:
+    """The rows naming stored uploads, flushed. Their objects go if the transaction rolls back
+    (the callback is registered before anything can fail), as they do when the uploader's quota
+    is found full here, where parallel uploads of one person take turns."""
+    after_rollback(session, functools.partial(
+        _forget_objects, store, [key for upload in stored for key in upload.keys]))
+    if quota is not None:
+        # Serialises one person's uploads, so two at once cannot both fit the last place.
+        # (SQLite has no row locks; it serialises all writers.)
+        session.execute(sa.select(User.id).where(User.id == uploader_id).with_for_update())
+        check_quota(session, uploader_id, quota, len(stored), sum(u.size for u in stored))
+    rows = [EvidenceFile(
+        enrolment_id=enrolment_id, uploader_id=uploader_id, object_key=upload.key,
+        sha256=upload.sha256, size=upload.size, content_type=upload.content_type,
+        original_name=upload.original_name, thumbnail_key=upload.thumbnail_key,
+        preview_key=upload.preview_key) for upload in stored]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def check_quota(session: Session, uploader_id: int, quota: UploadQuota, adding_files: int,
+                adding_bytes: int) -> None:
+    """Refuse uploads that would take the uploader's unattached files past the quota. Checked
+    before the bytes are read (with the size the request announces) and again, under the
+    uploader's lock, when the rows are written."""
+    files, total = session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(EvidenceFile.size), 0))
+        .where(EvidenceFile.uploader_id == uploader_id, EvidenceFile.item_id.is_(None))).one()
+    total = int(total)  # PostgreSQL sums integers as numeric
+    if files + adding_files > quota.max_files or total + adding_bytes > quota.max_bytes:
+        raise UploadRejected(
+            f"You already have {_files(files)} ({human_size(total)}) uploaded but not yet added "
+            f"to evidence, and the limit is {_files(quota.max_files)} or "
+            f"{human_size(quota.max_bytes)}. Add your uploads to an "
+            "evidence item to free space; uploads never added are cleared once they are "
+            f"{max(1, round(quota.swept_after_seconds / 3600))} hours old")
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'' if count == 1 else 's'}"
 
 
 def _forget_objects(store: ObjectStore, keys: list[str]) -> None:

@@ -25,6 +25,7 @@ from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import release_connection
 from portfolio.core.forms import EmptyForm
 from portfolio.core.permissions import require
+from portfolio.core.uploads import UploadRejected
 from portfolio.core.uploads.sniffing import download_name
 from portfolio.core.web import committing
 from portfolio.evidence import services, uploads
@@ -43,9 +44,9 @@ blueprint = Blueprint("evidence", __name__)
 blueprint.add_app_template_global(can_add_evidence)
 
 
-def _limits() -> uploads.UploadLimits:
-    settings = current_app.config["PORTFOLIO_SETTINGS"]
-    return uploads.UploadLimits(settings.upload_max_bytes, settings.image_max_pixels)
+def _limits(with_quota: bool) -> uploads.UploadLimits:
+    return uploads.UploadLimits.from_settings(current_app.config["PORTFOLIO_SETTINGS"],
+                                              with_quota)
 
 
 def _enrolment(enrolment_id: int, predicate=can_view_enrolment) -> Enrolment:
@@ -74,13 +75,21 @@ def index(enrolment_id: int):
 
 @blueprint.post("/enrolments/<int:enrolment_id>/uploads")
 def upload(enrolment_id: int):
-    """One file as the raw request body, streamed to storage (the browser uploader's path)."""
+    """One file as the raw request body, streamed to storage (the browser uploader's path).
+    It waits unattached for the form, so it counts against the uploader's quota."""
     _enrolment(enrolment_id, can_add_evidence)  # the permission, checked before any byte is read
     uploader_id, filename = current_user.id, unquote(request.headers.get("X-Filename", ""))
-    release_connection(db.session)
+    limits = _limits(with_quota=True)
+    # A full quota is refused before any byte is read, and checked again as the row is written.
+    try:
+        uploads.check_quota(db.session, uploader_id, limits.quota, 1, request.content_length or 0)
+    except UploadRejected as refused:
+        return jsonify(error=str(refused)), 422
+    finally:
+        release_connection(db.session)
     with committing(flash_messages=False) as done:
         stored = uploads.receive_upload(db.session, object_store(), enrolment_id, uploader_id,
-                                        request.stream, filename, _limits())
+                                        request.stream, filename, limits)
     if not done:
         return jsonify(error=done.error), done.status
     return jsonify(id=stored.id, name=stored.original_name, size=stored.size,
@@ -93,13 +102,19 @@ def new(enrolment_id: int):
     form = EvidenceForm()
     resubmission_of = _resubmitted_item(enrolment, form)
     if form.validate_on_submit():
+        # Without JavaScript the files arrive in the form itself: same path, same checks, and
+        # likewise streamed to the store with no transaction open; the rows and the item are
+        # then written in one short transaction, whose rollback removes the objects. These
+        # files are attached as they are recorded, so no quota of unattached uploads applies.
+        posted = [(f.stream, f.filename) for f in form.files.data or [] if f and f.filename]
+        uploader_id = current_user.id
+        if posted:
+            release_connection(db.session)
         with committing() as done:
-            # Without JavaScript the files arrive in the form itself: same path, same checks.
-            received = [
-                uploads.receive_upload(db.session, object_store(), enrolment.id,
-                                       current_user.id, posted.stream, posted.filename,
-                                       _limits())
-                for posted in form.files.data or [] if posted and posted.filename]
+            stored = uploads.store_uploads(object_store(), enrolment_id, posted,
+                                           _limits(with_quota=False))
+            received = uploads.record_uploads(db.session, object_store(), stored, enrolment_id,
+                                              uploader_id, quota=None)
             item = services.create_item(
                 db.session, enrolment, current_user, _details(form),
                 [*form.uploads.data, *(u.id for u in received)], form.criteria.data,

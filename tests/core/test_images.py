@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
+import threading
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms
 
 from portfolio.core.uploads import UploadRejected
-from portfolio.core.uploads.images import Derivatives, make_derivatives, open_image
+from portfolio.core.uploads.images import (
+    Derivatives,
+    decode_slots,
+    make_derivatives,
+    open_image,
+)
 from portfolio.core.uploads.sniffing import sniff
-from tests.helpers.samples import encoded, needs_heic_encoder, pdf, picture
+from tests.helpers.samples import blank_png, encoded, needs_heic_encoder, pdf, picture
 
 MAX_PIXELS = 100_000_000
 
@@ -186,3 +195,79 @@ def test_webp_derivatives():
     data = encoded(picture((800, 600), "RGBA"), "WEBP")
     derived = make_derivatives(io.BytesIO(data), "shot.webp", "image/webp", MAX_PIXELS)
     assert Image.open(io.BytesIO(derived.thumbnail)).size == (320, 240)
+
+
+#: Python and Pillow (under 40 MB) plus the default budget of 192 MiB, with room to spare.
+MEMORY_BOUND_MB = 250
+# The peak of this process's own memory (VmHWM): getrusage's ru_maxrss would carry over the
+# RSS of the pytest process it was forked from.
+_PEAK_RSS = """
+import io, re, sys
+from portfolio.core.uploads.images import make_derivatives
+from tests.helpers.samples import blank_png
+data = blank_png(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+derived = make_derivatives(io.BytesIO(data), "plan.png", "image/png", 100_000_000)
+with open("/proc/self/status") as status:
+    peak_kb = int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
+print(derived is not None, peak_kb // 1024)
+"""
+
+
+@pytest.mark.parametrize(("width", "height", "colour_type", "previewed"), [
+    (10_000, 10_000, 2, False),  # 100 megapixels in a few hundred kilobytes: no preview
+    (5_790, 5_790, 2, True),  # RGB at the limit (33.5 megapixels)
+    (4_480, 4_480, 6, True),  # RGBA at the limit: decoded, then premultiplied
+    (4_270, 4_270, 3, True),  # a palette with transparency: decoded, to RGBA, premultiplied
+    (4_500, 4_500, 3, False),  # the same over the limit
+])
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's VmHWM")
+def test_decoding_a_large_image_stays_within_a_memory_bound(width, height, colour_type,
+                                                            previewed):
+    """Peak resident memory of a fresh process (Python, Pillow and the test image included)
+    decoding the image with the default settings."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, str(width), str(height), str(colour_type)],
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    made, peak_mb = result.stdout.split()
+    assert made == str(previewed)
+    assert int(peak_mb) < MEMORY_BOUND_MB
+
+
+def test_an_image_too_large_to_decode_is_kept_without_derivatives():
+    """20 megapixels of RGB take 6 bytes each: 4 decoded, 2 resampling and decoding."""
+    data = blank_png(5_000, 4_000)
+    assert make_derivatives(io.BytesIO(data), "plan.png", "image/png", MAX_PIXELS,
+                            decode_max_bytes=119_999_999) is None
+    assert make_derivatives(io.BytesIO(data), "plan.png", "image/png", MAX_PIXELS,
+                            decode_max_bytes=120_000_000) is not None
+
+
+def test_a_large_jpeg_is_decoded_reduced_so_the_decode_limit_counts_the_reduced_size():
+    """24 megapixels decode at half scale (3000x2000, 6 bytes each), the smallest that still
+    fills the preview's 1600 pixels."""
+    data = encoded(Image.new("RGB", (6_000, 4_000), (90, 120, 200)), "JPEG")
+    assert make_derivatives(io.BytesIO(data), "site.jpg", "image/jpeg", MAX_PIXELS,
+                            decode_max_bytes=35_999_999) is None
+    derived = make_derivatives(io.BytesIO(data), "site.jpg", "image/jpeg", MAX_PIXELS,
+                               decode_max_bytes=36_000_000)
+    assert (derived.width, derived.height) == (6_000, 4_000)
+    assert Image.open(io.BytesIO(derived.preview)).size == (1_600, 1_067)
+
+
+def test_decodes_beyond_the_cap_wait_for_a_turn():
+    data = encoded(picture((800, 600)), "PNG")
+    results = []
+
+    def decode():
+        results.append(make_derivatives(io.BytesIO(data), "a.png", "image/png", MAX_PIXELS,
+                                        concurrent_decodes=1))
+
+    slot = decode_slots(1)
+    with slot:  # the one turn, taken by another decode
+        waiting = threading.Thread(target=decode)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and not results
+    waiting.join(10)
+    assert not waiting.is_alive() and isinstance(results[0], Derivatives)

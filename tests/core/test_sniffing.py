@@ -217,3 +217,24 @@ def test_every_accepted_type_is_downloaded_under_an_extension_of_its_own():
         assert download_name(f"Evidence{extensions[-1].upper()}", content_type) == \
             f"Evidence{extensions[-1].upper()}"
         assert download_name("evidence.exe", content_type).endswith(extensions[0])
+
+
+#: Extensions that Windows, macOS or a desktop runs, installs or opens as something active.
+PROGRAM_EXTENSIONS = [
+    ".bat", ".cmd", ".com", ".exe", ".scr", ".pif", ".cpl", ".msi", ".msp", ".lnk", ".url",
+    ".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".hta", ".ps1", ".psm1", ".sh", ".command",
+    ".app", ".jar", ".reg", ".inf", ".scf", ".html", ".htm", ".svg", ".xml", ".docm", ".xlsm",
+    ".pptm", ".dotm", ".xlam", ".ppsx", ".ppsm", ".desktop", ".appimage", ".iso", ".img",
+]
+
+
+@pytest.mark.parametrize("extension", PROGRAM_EXTENSIONS)
+def test_no_accepted_type_downloads_under_a_program_or_script_extension(extension):
+    """Downloads are renamed rather than refused: the content is known to be the sniffed type,
+    so a text file named ``guide.bat`` is only badly named. The allow-list per type covers the
+    whole class; trailing dots and spaces, which Windows drops, change nothing."""
+    for content_type, allowed in EXTENSIONS.items():
+        assert extension not in allowed
+        for name in (f"guide{extension}", f"guide{extension.upper()}", f"guide{extension}."):
+            served = download_name(name, content_type)
+            assert served.endswith(allowed[0]) and served.startswith(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import urllib.parse
@@ -15,8 +16,17 @@ from portfolio.core.audit import AuditEvent
 from portfolio.evidence.models import EvidenceFile, EvidenceItem
 from portfolio.extensions import object_store
 from tests.helpers.evidence import criterion_ids, submit_item, upload
+from tests.helpers.office import (
+    MSI_CLSID,
+    WORD_MACRO_MAIN,
+    compound_file,
+    content_types,
+    odf_document,
+    ooxml_document,
+    zip_of,
+)
 from tests.helpers.queries import count_rows
-from tests.helpers.samples import PDF, jpeg_with_location
+from tests.helpers.samples import PDF, encoded, jpeg_with_location, picture
 from tests.helpers.web import csrf_token
 
 
@@ -68,6 +78,16 @@ def test_a_learner_adds_evidence_with_a_photo_and_a_pdf(login, people, session, 
     (b"<!doctype html><script>alert(1)</script>", "notes.txt", "which we do not accept"),
     (b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', "logo.svg", "which we do not accept"),
     (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "broken.jpg", "broken.jpg could not be read"),
+    # Office files are judged by their structure, read from the whole file before storing it.
+    (compound_file([("\u4840\u3b3f\u4577\u446c", 2)], root_clsid=MSI_CLSID), "setup.doc",
+     "setup.doc is not a Word, Excel or PowerPoint document"),
+    (ooxml_document("docx", WORD_MACRO_MAIN, extra=[("word/vbaProject.bin", b"\xcc" * 64)]),
+     "letter.docm", "letter.docm contains macros or controls"),
+    (zip_of([("[Content_Types].xml", content_types({})), ("run.exe", b"MZ")]), "plan.docx",
+     "plan.docx is not a complete Word, Excel or PowerPoint document"),
+    (odf_document(mimetype_first=False), "essay.odt", "essay.odt is a ZIP archive"),
+    (odf_document(extra=[("Basic/Standard/Module1.xml", "<m/>")]), "essay.odt",
+     "essay.odt contains macros or controls"),
 ])
 def test_refused_uploads_leave_nothing_behind(login, people, session, data, name, message):
     client = login(people.learner1)
@@ -78,6 +98,38 @@ def test_refused_uploads_leave_nothing_behind(login, people, session, data, name
     assert message in response.get_json()["error"]
     assert count_rows(session, EvidenceFile) == rows
     assert list(object_store().iter_objects(f"evidence/{people.enrolment1.id}/")) == objects
+
+
+@pytest.mark.parametrize(("data", "content_type"), [
+    (ooxml_document("docx"), "application/vnd.openxmlformats-officedocument.wordprocessingml."
+                             "document"),
+    (ooxml_document("pptx"), "application/vnd.openxmlformats-officedocument.presentationml."
+                             "presentation"),
+    (odf_document(), "application/vnd.oasis.opendocument.text"),
+    (compound_file([("WordDocument", 2), ("1Table", 2)]), "application/x-ole-storage"),
+])
+def test_office_documents_are_stored_whole(login, people, session, data, content_type):
+    client = login(people.learner1)
+    response = upload(client, people.enrolment1, data, "work")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    stored = session.get(EvidenceFile, response.get_json()["id"])
+    assert (stored.content_type, stored.size) == (content_type, len(data))
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_an_image_too_large_to_preview_is_kept_as_a_file(login, people, session, app):
+    settings = app.config["PORTFOLIO_SETTINGS"]
+    app.config["PORTFOLIO_SETTINGS"] = dataclasses.replace(settings,
+                                                           image_decode_max_bytes=64 * 48 * 5)
+    try:
+        response = upload(login(people.learner1), people.enrolment1,
+                          encoded(picture((64, 48)), "PNG"), "plan.png")
+    finally:
+        app.config["PORTFOLIO_SETTINGS"] = settings
+    assert response.status_code == 200, response.get_data(as_text=True)
+    stored = session.get(EvidenceFile, response.get_json()["id"])
+    assert stored.content_type == "image/png" and not stored.is_image
+    assert stored.object_keys == [stored.object_key]
 
 
 def test_files_over_the_size_limit_are_refused(login, people, app):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pillow_heif
 import pytest
@@ -46,3 +48,21 @@ def encoded(image: Image.Image, fmt: str, **params) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **params)
     return buffer.getvalue()
+
+
+def blank_png(width: int, height: int, colour_type: int = 2) -> bytes:
+    """A PNG of ``width`` x ``height`` zero pixels, compressed row by row so that even a
+    100-megapixel one is built in little memory (and is a few hundred kilobytes): colour type 2
+    is RGB, 6 RGBA, 3 a palette with a transparent entry."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data))
+
+    channels = {2: 3, 6: 4, 3: 1}[colour_type]
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + width * channels)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    extra = chunk(b"PLTE", bytes(3 * 256)) + chunk(b"tRNS", b"\x00") if colour_type == 3 else b""
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
+            + extra + chunk(b"IDAT", idat) + chunk(b"IEND", b""))

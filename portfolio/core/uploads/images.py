@@ -2,12 +2,21 @@
 
 Pillow is restricted to the sniffed format and an explicit pixel limit; the thumbnail and the
 preview are upright JPEG copies that carry no metadata from the original.
+
+Memory is bounded, not only pixels. A 12 KB PNG can declare 10000x10000 pixels, which Pillow
+decodes whole: 300 MB, and more again while converting. JPEG decodes at 1/2, 1/4 or 1/8 scale
+(draft mode); PNG, WebP and HEIC cannot, so an image whose decoding and conversion would still
+take more than ``decode_max_bytes`` gets no preview: it is accepted as a file (it is within the
+pixel limit, and a large scan or plan is real evidence) and listed as a file to download.
+Decodes also take turns: at most ``concurrent_decodes`` run at once in a process, whatever the
+number of requests, so the worst case is that many times one decode.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import math
 import threading
@@ -18,6 +27,7 @@ from typing import BinaryIO
 import pillow_heif
 from PIL import ExifTags, Image, ImageFile, ImageOps
 
+from portfolio.config import Settings
 from portfolio.core.uploads import UploadRejected, display_name
 
 pillow_heif.register_heif_opener()
@@ -120,6 +130,30 @@ def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(size[0] * ratio)), max(1, round(size[1] * ratio))
 
 
+#: Bytes a pixel takes in Pillow's memory: one for one band, two for 16-bit grey, and four for
+#: anything of several bands (RGB too) or 32 bits.
+_NARROW_MODES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
+
+
+def _working_bytes(image: Image.Image) -> int:
+    """Bytes a pixel takes at the peak of making the derivatives: as decoded, plus the full-size
+    copies :func:`_resizable` converts to and Pillow premultiplies alpha into, plus about two
+    for resampling's intermediate image and the decoder's buffers (four for HEIF, whose decoder
+    keeps its own planes). Calibrated by measured peaks (tests/core/test_images.py)."""
+    working = _NARROW_MODES.get(image.mode, 4) + 2
+    if image.format == "HEIF":
+        working += 2
+    if "transparency" in image.info:
+        working += 4 + 4
+    elif image.mode in ("RGBA", "LA"):
+        working += 4
+    elif image.mode.startswith("I;16"):
+        working += 4 + 1
+    elif image.mode in ("1", "P"):
+        working += 4
+    return working
+
+
 def _resizable(image: Image.Image) -> Image.Image:
     """A mode that resizes well. ``convert`` and ``point`` keep ``info``, and with it the EXIF
     orientation that is applied after resizing, where there are fewer pixels to turn."""
@@ -152,25 +186,44 @@ def _jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def make_derivatives(fileobj: BinaryIO, filename: str, content_type: str,
-                     max_pixels: int) -> Derivatives:
+@functools.cache
+def decode_slots(concurrent_decodes: int) -> threading.BoundedSemaphore:
+    """The process-wide turns for decoding images: one semaphore per configured number (a
+    process has one setting, so in practice one semaphore)."""
+    return threading.BoundedSemaphore(concurrent_decodes)
+
+
+def make_derivatives(fileobj: BinaryIO, filename: str, content_type: str, max_pixels: int,
+                     decode_max_bytes: int = Settings.image_decode_max_bytes,
+                     concurrent_decodes: int = Settings.image_concurrent_decodes
+                     ) -> Derivatives | None:
     """A thumbnail and a preview, upright, in RGB, stripped of EXIF, GPS, XMP, ICC and
-    comments; the original is only read."""
+    comments; the original is only read. None (no preview) when even the reduced decode would
+    take more than ``decode_max_bytes``; refused over ``max_pixels`` or when unreadable."""
     name = display_name(filename)
     with _unreadable_refused(name), _open(fileobj, name, content_type, max_pixels) as image:
         width, height = image.size
-        if image.getexif().get(ExifTags.Base.Orientation) in _QUARTER_TURNS:
-            width, height = height, width
         # JPEG decodes at 1/2, 1/4 or 1/8 scale for almost nothing; ask for the preview's size.
+        # Other formats ignore this and keep their full size.
         image.draft("RGB", _fit(image.size, PREVIEW_BOX))
-        image.load()
-        preview = _resizable(image)
-        # Bilinear (area-weighted when shrinking) is as sharp as bicubic for the small ratios
-        # left after draft, and markedly faster at this size.
-        preview.thumbnail(PREVIEW_BOX, Image.Resampling.BILINEAR)
-        ImageOps.exif_transpose(preview, in_place=True)
-        preview = _flatten(preview)
-        thumbnail = preview.copy()
-        thumbnail.thumbnail(THUMBNAIL_BOX)
-        return Derivatives(thumbnail=_jpeg(thumbnail), preview=_jpeg(preview),
-                           width=width, height=height)
+        if image.width * image.height * _working_bytes(image) > decode_max_bytes:
+            return None
+        with decode_slots(concurrent_decodes):
+            # After the check: a PNG's EXIF may follow its pixels, so reading it decodes them.
+            if image.getexif().get(ExifTags.Base.Orientation) in _QUARTER_TURNS:
+                width, height = height, width
+            return _derivatives(image, width, height)
+
+
+def _derivatives(image: ImageFile.ImageFile, width: int, height: int) -> Derivatives:
+    image.load()
+    preview = _resizable(image)
+    # Bilinear (area-weighted when shrinking) is as sharp as bicubic for the small ratios
+    # left after draft, and markedly faster at this size.
+    preview.thumbnail(PREVIEW_BOX, Image.Resampling.BILINEAR)
+    ImageOps.exif_transpose(preview, in_place=True)
+    preview = _flatten(preview)
+    thumbnail = preview.copy()
+    thumbnail.thumbnail(THUMBNAIL_BOX)
+    return Derivatives(thumbnail=_jpeg(thumbnail), preview=_jpeg(preview),
+                       width=width, height=height)

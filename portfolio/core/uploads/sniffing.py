@@ -2,6 +2,9 @@
 
 The learner's file name and the browser's claimed type prove nothing and appear only in
 messages; anything not in ``ACCEPTED`` is refused with a message the learner can act on.
+
+For ZIP-based and compound Office files the head names only the container; the whole file's
+structure then decides (:func:`portfolio.core.uploads.containers.check_container`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ ACCEPTED: dict[str, str] = {
     DOCX: "Word document",
     XLSX: "Excel spreadsheet",
     PPTX: "PowerPoint presentation",
+    # What the head says of a ZIP that starts like OOXML; its structure then names it (or
+    # refuses it). Files stored before that check may still carry it.
     OOXML: "Office document",
     "application/vnd.oasis.opendocument.text": "OpenDocument text",
     "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument spreadsheet",
