@@ -17,7 +17,7 @@ from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
 from tests.helpers.concurrency import TIMEOUT
 from tests.helpers.factories import make_user
-from tests.helpers.live import Browser, serving
+from tests.helpers.live_server import Visitor, serving_app
 
 BURST = 40
 EMAIL = "owner@north.test"
@@ -35,23 +35,25 @@ def live(tmp_path):
             make_user(db.session, centre, EMAIL, "learner")
             db.session.commit()
             db.session.remove()
-        with serving(app) as port:
+        with serving_app(app) as port:
             yield port, app
 
 
 def test_a_burst_of_wrong_passwords_checks_no_more_than_the_limit(live):
     port, app = live
-    owner = Browser(port, USUAL)
-    assert owner.log_in(EMAIL)[0] == 302  # the owner's usual address
-    attackers = [Browser(port, ATTACKER) for _ in range(BURST)]
-    tokens = [attacker.token() for attacker in attackers]
+    owner = Visitor(port, USUAL)
+    assert owner.log_in(EMAIL).status == 302  # the owner's usual address
+    attackers = [Visitor(port, ATTACKER) for _ in range(BURST)]
+    for attacker in attackers:
+        attacker.read_token()
     barrier = threading.Barrier(BURST, timeout=TIMEOUT)
     statuses: list[object] = [None] * BURST
 
     def guess(index):
         try:
             barrier.wait()
-            statuses[index] = attackers[index].log_in(EMAIL, "wrong password!", tokens[index])[0]
+            statuses[index] = attackers[index].log_in(
+                EMAIL, "wrong password!", token_read=True).status
         except BaseException as error:
             barrier.abort()
             statuses[index] = error
@@ -73,6 +75,6 @@ def test_a_burst_of_wrong_passwords_checks_no_more_than_the_limit(live):
     assert dict(attempts) == {True: FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS,
                               False: BURST - FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS}
 
-    status, page = Browser(port, ATTACKER).log_in(EMAIL)
-    assert status == 401 and "Too many failed attempts" in page
-    assert Browser(port, USUAL).log_in(EMAIL)[0] == 302
+    refused = Visitor(port, ATTACKER).log_in(EMAIL)
+    assert refused.status == 401 and "Too many failed attempts" in refused.text
+    assert Visitor(port, USUAL).log_in(EMAIL).status == 302

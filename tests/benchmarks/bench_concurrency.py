@@ -122,17 +122,17 @@ def _seed(instance: Path) -> Plan:
 def _measure(server: LiveServer, plan: Plan):
     readers = []
     for _ in range(READERS):
-        visitor = Visitor(server)
+        visitor = Visitor(server.port)
         _expect(visitor.log_in(READER_EMAIL), 302, "a reader's login")
         readers.append(visitor)
     uploaders = []
     for email, enrolment_id in plan.uploaders:
-        visitor = Visitor(server)
+        visitor = Visitor(server.port)
         _expect(visitor.log_in(email), 302, "an uploader's login")
         uploaders.append((visitor, enrolment_id))
     writers = []
     for _ in range(2 * WRITERS):
-        visitor = Visitor(server)
+        visitor = Visitor(server.port)
         _expect(visitor.log_in(WRITER_EMAIL), 302, "a writer's login")
         writers.append(visitor)
     for path in _pages(plan.caseload[0]).values():  # warm: templates, the catalogue tree

@@ -19,6 +19,7 @@ from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
 from tests.helpers.databases import on_postgres
 from tests.helpers.factories import make_people
+from tests.helpers.live_server import Visitor, serving_app
 from tests.helpers.web import log_in
 
 pytestmark = pytest.mark.skipif(on_postgres(), reason="the embedded database's own locking")
@@ -48,3 +49,30 @@ def test_pages_answer_while_another_connection_holds_the_write_lock(tmp_path, bu
             writer.rollback()
             writer.close()
 
+
+
+def test_a_page_that_marks_its_session_seen_does_not_wait_for_the_writer(tmp_path, builtin_specs):
+    """Marking a login session seen is a write: made inside the page's read, it would queue for
+    the lock (or fail once the writer commits after the page's snapshot began)."""
+    with app_on_new_database(tmp_path, builtin_specs.values()) as app:
+        with app.app_context():
+            people = make_people(db.session)
+            db.session.commit()
+            email, path = people.learner1.email, db.engine.url.database
+            db.session.remove()
+        with serving_app(app) as port:
+            learner = Visitor(port)
+            assert learner.log_in(email).status == 302
+            writer = sqlite3.connect(path, isolation_level=None)
+            writer.execute("UPDATE login_sessions SET last_seen_at = '2020-01-01 00:00:00.000000'")
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                start = time.perf_counter()
+                assert learner.get("/catalogue/").status == 200
+                assert time.perf_counter() - start < SQLITE_BUSY_TIMEOUT_MS / 1000 / 5
+                writer.execute("COMMIT")
+            finally:
+                if writer.in_transaction:
+                    writer.rollback()
+                writer.close()
+            assert learner.get("/catalogue/").status == 200

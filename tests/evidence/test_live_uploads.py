@@ -104,7 +104,7 @@ def evidence_objects(store) -> set[str]:
 
 def test_a_login_while_an_upload_streams_neither_waits_for_it_nor_breaks_it(live, store):
     server, app, ids = live
-    uploader = Visitor(server)
+    uploader = Visitor(server.port)
     assert uploader.log_in(ids["learner"]).status == 302
     size, halfway = 4 * MiB, threading.Event()
     thread, upload = in_thread(lambda: uploader.upload(
@@ -112,7 +112,7 @@ def test_a_login_while_an_upload_streams_neither_waits_for_it_nor_breaks_it(live
     assert halfway.wait(TIMEOUT)
 
     # The same learner on a phone, and an assessor: logins write (attempts, audit).
-    logins = [Visitor(server).log_in(email) for email in (ids["learner"], ids["assessor"])]
+    logins = [Visitor(server.port).log_in(email) for email in (ids["learner"], ids["assessor"])]
     logged_in = time.monotonic()
     thread.join(TIMEOUT)
 
@@ -128,7 +128,7 @@ def test_a_login_while_an_upload_streams_neither_waits_for_it_nor_breaks_it(live
 
 def test_two_uploads_by_one_learner_at_once_both_succeed(live, store):
     server, app, ids = live
-    first = Visitor(server)
+    first = Visitor(server.port)
     assert first.log_in(ids["learner"]).status == 302
     second = first.tab()
     size = 2 * MiB
@@ -157,7 +157,7 @@ def test_an_upload_refused_after_its_object_is_stored_leaves_no_object(live, sto
     """The enrolment is removed while its file streams: the row naming the stored object cannot
     be written, and the object goes with the rolled-back transaction."""
     server, app, ids = live
-    uploader = Visitor(server)
+    uploader = Visitor(server.port)
     assert uploader.log_in(ids["learner"]).status == 302
     before = evidence_objects(store)
     size, halfway = 2 * MiB, threading.Event()
@@ -180,7 +180,7 @@ def test_an_upload_refused_after_its_object_is_stored_leaves_no_object(live, sto
 def test_a_connection_lost_mid_upload_leaves_nothing(live, store):
     """A phone losing its signal after a first part reached the store (parts are 8 MiB)."""
     server, app, ids = live
-    uploader = Visitor(server)
+    uploader = Visitor(server.port)
     assert uploader.log_in(ids["learner"]).status == 302
     before = evidence_objects(store)
     announced, sent = 20 * MiB, 10 * MiB

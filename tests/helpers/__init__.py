@@ -26,9 +26,9 @@ imports from it).
   and ``log_in_page``.
 - ``concurrency``: ``post_at_once`` (two clients posting at the same moment) and ``TIMEOUT``.
 - ``live_server``: ``serving`` (a real ``portfolio serve`` subprocess, its log's 500s and
-  tracebacks) and ``Visitor`` (a browser over HTTP: logging in, pages, forms, throttled uploads).
-- ``live``: ``serving`` (a live threaded server for an app) and ``Browser`` (a plain HTTP client
-  with its own cookie and forwarded address: independent sessions, copied cookies, bursts).
+  tracebacks), ``serving_app`` (an app of the test's own on a threaded server in this process)
+  and ``Visitor`` (a browser over HTTP with its own cookie and forwarded address: logging in,
+  pages, forms, throttled uploads, copied cookies).
 - ``catalogue_files``: a minimal catalogue file and its variants (``MINIMAL``, ``as_bytes``,
   ``problems_of``).
 - ``brute_force``: the rules engine's answers found by enumeration, and random rule sets, for

@@ -11,12 +11,15 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from werkzeug.serving import make_server
 
 from tests.helpers.factories import PASSWORD
 from tests.helpers.storage_server import free_port
@@ -87,6 +90,20 @@ def serving(instance: Path, environment: dict[str, str] | None = None) -> Iterat
             process.wait()
 
 
+@contextmanager
+def serving_app(app) -> Iterator[int]:
+    """Serve ``app`` from this process on a free loopback port with Werkzeug's threaded server
+    (for tests that reach into the app's database); yields the port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        thread.join(REQUEST_TIMEOUT)
+
+
 def _wait_until_answering(process: subprocess.Popen, port: int, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -118,25 +135,34 @@ class Answer:
 
 class Visitor:
     """One browser: its own cookies and CSRF token, a new connection per request. Not shared
-    between threads."""
+    between threads. ``address`` goes in X-Forwarded-For, which the app heeds only when it
+    trusts a proxy."""
 
-    def __init__(self, server: LiveServer):
-        self.server = server
+    def __init__(self, port: int, address: str | None = None):
+        self.port, self.address = port, address
         self.cookies: dict[str, str] = {}
         self.token = ""
 
     def tab(self) -> Visitor:
-        """Another tab of the same browser: the same session, for use in another thread."""
-        other = Visitor(self.server)
+        """Another tab of the same browser: the same session (a copy of its cookie), for use in
+        another thread."""
+        other = Visitor(self.port, self.address)
         other.cookies, other.token = dict(self.cookies), self.token
         return other
 
-    def log_in(self, email: str, password: str = PASSWORD) -> Answer:
-        """Log in through the form; the answer is the form's (302 when it worked)."""
-        self.token = token_in(self.get("/login").text)
+    def read_token(self, path: str = "/login") -> str:
+        """Take the session's CSRF token from the form on ``path``."""
+        self.token = token_in(self.get(path).text)
+        return self.token
+
+    def log_in(self, email: str, password: str = PASSWORD, *, token_read: bool = False) -> Answer:
+        """Log in through the form (reading its token first unless ``token_read``); the answer
+        is the form's (302 when it worked)."""
+        if not token_read:
+            self.read_token()
         answer = self.post("/login", {"email": email, "password": password})
         if answer.status == 302:
-            self.token = token_in(self.get("/catalogue/").text)
+            self.read_token("/catalogue/")
         return answer
 
     def get(self, path: str) -> Answer:
@@ -177,11 +203,13 @@ class Visitor:
             connection.close()
 
     def _connection(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=REQUEST_TIMEOUT)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
 
     def _headers(self) -> dict[str, str]:
-        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        return {"Cookie": cookie} if cookie else {}
+        headers = {"X-Forwarded-For": self.address} if self.address else {}
+        if cookie := "; ".join(f"{name}={value}" for name, value in self.cookies.items()):
+            headers["Cookie"] = cookie
+        return headers
 
     def _send(self, method: str, path: str, body: bytes | None = None,
               headers: dict[str, str] | None = None) -> Answer:
@@ -197,5 +225,8 @@ class Visitor:
         body = response.read()
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in http.cookies.SimpleCookie(header).items():
-                self.cookies[name] = morsel.value
+                if morsel.value:
+                    self.cookies[name] = morsel.value
+                else:  # deleted
+                    self.cookies.pop(name, None)
         return Answer(response.status, body, response.headers)
