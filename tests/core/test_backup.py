@@ -178,9 +178,15 @@ def _flip_first_byte(path):
     path.write_bytes(bytes(data))
 
 
+def _edit_manifest(backup, **changes):
+    manifest = json.loads((backup / MANIFEST).read_text())
+    assert all(key in manifest for key in changes)
+    (backup / MANIFEST).write_text(json.dumps({**manifest, **changes}))
+
+
 DAMAGE = {
     "a manifest edited": (
-        lambda b: (b / MANIFEST).write_text((b / MANIFEST).read_text().replace("0005", "0004")),
+        lambda b: _edit_manifest(b, bucket="another-bucket"),
         "is damaged: its SHA-256 is not the one"),
     "no manifest digest": (lambda b: (b / MANIFEST_DIGEST).unlink(), "is not a complete backup"),
     "an object changed in place": (lambda b: _flip_first_byte(_first_object(b)),
