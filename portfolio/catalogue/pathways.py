@@ -53,8 +53,11 @@ class PathwayCheck:
     def total_credits(self) -> int:
         return sum(self.group_credits.values())
 
-    def problems(self, group: str | None) -> list[str]:
-        return [p.message for p in (*self.refusals, *self.shortfalls) if p.group == group]
+    def refusals_in(self, group: str | None) -> list[str]:
+        return [p.message for p in self.refusals if p.group == group]
+
+    def shortfalls_in(self, group: str | None) -> list[str]:
+        return [p.message for p in self.shortfalls if p.group == group]
 
 
 def check_pathway(structure: Structure, chosen: Iterable[str]) -> PathwayCheck:

@@ -20,7 +20,7 @@ def test_barred_pair_is_refused_in_the_learners_words(builtin_specs):
     check = check_pathway(nvq, ["01", "02", "03", "04", "05", "13", "16"])
     assert not check.may_save
     assert [p.message for p in check.refusals] == ["Units 13 and 16 cannot both count: choose one."]
-    assert check.problems("C") == ["Units 13 and 16 cannot both count: choose one."]
+    assert check.refusals_in("C") == ["Units 13 and 16 cannot both count: choose one."]
 
 
 def test_incomplete_choice_may_be_saved_with_its_shortfalls(builtin_specs):
@@ -30,7 +30,7 @@ def test_incomplete_choice_may_be_saved_with_its_shortfalls(builtin_specs):
     assert check.may_save and not check.complete
     b_credits = nvq.units["03"].credit
     assert check.group_credits["B"] == b_credits
-    assert check.problems("B") == [
+    assert check.shortfalls_in("B") == [
         f"Group B needs at least 12 credits: the chosen units give {b_credits}."]
     messages = [p.message for p in check.shortfalls]
     assert any(m.startswith("10 credits must come from Group B or Group C beyond their own "
@@ -41,7 +41,7 @@ def test_incomplete_choice_may_be_saved_with_its_shortfalls(builtin_specs):
 def test_missing_mandatory_unit_is_named(builtin_specs):
     diploma = builtin_specs["600/9662/7"].structure
     check = check_pathway(diploma, ["1", "2", "3"])
-    assert check.problems("A") == ["Unit 4 is mandatory."]
+    assert check.shortfalls_in("A") == ["Unit 4 is mandatory."]
 
 
 def test_diploma_total_is_checked_and_a_full_choice_is_complete(builtin_specs):
