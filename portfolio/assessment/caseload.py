@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import Decision, UnitSignOff, UnitUnlock
+from portfolio.assessment.pathway import current_pathways
 from portfolio.catalogue.rules import evaluate
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import UTCDateTime, utcnow
@@ -34,6 +35,8 @@ class CaseloadRow:
     first_awaiting_item_id: int | None
     units_ready: int
     last_activity: dt.datetime | None
+    #: Whether the percentages count the learner's chosen units (else every unit).
+    has_pathway: bool = False
 
     @property
     def percent_met(self) -> int:
@@ -62,28 +65,34 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
         achieved[enrolment_id].add(unit_id)
     awaiting = _awaiting_summary(session, ids)
     activity = last_activity(session, ids)
+    pathways = current_pathways(session, ids)
 
     rows = []
     for enrolment in enrolments:
         tree = version_tree(session, enrolment.version_id)
-        counted_met, ready = 0, 0
+        pathway = pathways.get(enrolment.id)
+        # With a pathway, the percentage counts its units; a unit outside it that is ready
+        # still waits for the assessor's sign-off.
+        measured = {u.number for u in tree.units} if pathway is None else set(pathway.units)
+        counted_met, counted_total, ready = 0, 0, 0
         for unit in tree.units:
             total = len(unit.criteria)
             unit_met = met[enrolment.id].get(unit.id, 0)
-            if unit.id in achieved[enrolment.id]:
-                counted_met += total
-            else:
-                counted_met += unit_met
+            if unit.id not in achieved[enrolment.id]:
                 ready += total > 0 and unit_met == total
+            if unit.number in measured:
+                counted_total += total
+                counted_met += total if unit.id in achieved[enrolment.id] else unit_met
         evaluation = evaluate(tree.structure, [u.number for u in tree.units
                                                if u.id in achieved[enrolment.id]])
         count, oldest, first_item = awaiting.get(enrolment.id, (0, None, None))
         rows.append(CaseloadRow(
             enrolment=enrolment, criteria_met=counted_met,
-            criteria_total=sum(len(u.criteria) for u in tree.units),
+            criteria_total=counted_total,
             credits=evaluation.total_credits, credits_required=tree.structure.rules.min_credits,
             awaiting=count, oldest_awaiting=oldest, first_awaiting_item_id=first_item,
-            units_ready=ready, last_activity=activity.get(enrolment.id)))
+            units_ready=ready, last_activity=activity.get(enrolment.id),
+            has_pathway=pathway is not None))
     return rows
 
 

@@ -1,9 +1,9 @@
-"""Forms for prior achievement and unlocking."""
+"""Forms for prior achievement, unlocking and choosing a pathway."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portfolio.core.forms import choices
@@ -20,3 +20,9 @@ class PriorAchievementForm(FlaskForm):
 
 class UnlockForm(FlaskForm):
     reason = TextAreaField("Reason for unlocking", validators=[DataRequired(), Length(max=2000)])
+
+
+class PathwayForm(FlaskForm):
+    """The units chosen; the view sets the qualification's units as the choices."""
+
+    units = SelectMultipleField("Units you intend to achieve", choices=[])

@@ -1,4 +1,4 @@
-"""Assessment records: criterion decisions, unit declarations, sign-offs and unlocks.
+"""Assessment records: criterion decisions, unit declarations, sign-offs, unlocks and pathways.
 
 Every record here is append-only. A decision is never edited: a newer one supersedes it, and the
 database itself keeps the chain linear (at most one first decision per criterion, and each
@@ -156,3 +156,28 @@ class UnitUnlock(Base):
 
     def __repr__(self) -> str:
         return f"<UnitUnlock sign_off={self.sign_off_id}>"
+
+
+class PathwayChoice(Base):
+    """The units a learner intends to achieve (their pathway), as chosen by them or their assessor
+    at one time. Append-only: the latest choice of an enrolment is its pathway, the earlier ones
+    are its history."""
+
+    __tablename__ = "pathway_choices"
+    __table_args__ = (sa.Index("ix_pathway_choices_enrolment_id_id", "enrolment_id", "id"),)
+
+    #: Primary key; the highest of an enrolment is its current pathway.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose portfolio.
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"))
+    #: The unit numbers chosen, mandatory ones included, in document order.
+    units: Mapped[list[str]] = mapped_column(sa.JSON)
+    #: The learner or assessor who chose.
+    chosen_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: When.
+    chosen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    chosen_by: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PathwayChoice {self.id} enrolment={self.enrolment_id} units={self.units}>"

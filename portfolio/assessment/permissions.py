@@ -43,3 +43,8 @@ def can_record_prior_achievement(user: User, progress: Progress, unit: UnitProgr
 def can_judge(user: User, item: EvidenceItem) -> bool:
     """The learner's assessor, on evidence the learner has not withdrawn."""
     return can_assess(user, item.enrolment) and not item.is_withdrawn
+
+
+def can_choose_pathway(user: User, enrolment: Enrolment) -> bool:
+    """The learner or their assessor, while the enrolment is open."""
+    return can_declare_units(user, enrolment) or can_assess(user, enrolment)

@@ -3,7 +3,9 @@ progress under its rules of combination.
 
 Statuses are never stored: a criterion's status comes from its current decision (the one no later
 decision supersedes) and its pending claims; a unit is achieved by a current sign-off; the
-qualification's progress comes from the catalogue's rules engine. Every read here takes a fixed
+qualification's progress comes from the catalogue's rules engine. Once the learner has a pathway
+(:mod:`portfolio.assessment.pathway`), the criteria met and what is left count its units only;
+whether the qualification is achieved is judged on every achieved unit either way. Every read here takes a fixed
 number of queries whatever the size of the portfolio, and works for many enrolments at once as for
 one.
 """
@@ -19,7 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from portfolio.accounts.models import Enrolment
-from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
+from portfolio.assessment.models import (
+    Decision,
+    PathwayChoice,
+    UnitDeclaration,
+    UnitSignOff,
+    UnitUnlock,
+)
+from portfolio.assessment.pathway import current_pathways
+from portfolio.catalogue.pathways import PathwayCheck, check_pathway
 from portfolio.catalogue.planning import Plan, plan
 from portfolio.catalogue.rules import Evaluation, evaluate
 from portfolio.catalogue.tree import UnitNode, VersionTree, version_tree
@@ -126,15 +136,35 @@ class Progress:
     tree: VersionTree
     units: list[UnitProgress]
     evaluation: Evaluation
+    #: The least remaining work over all units; ``None`` once a pathway says what is left.
     plan: Plan | None
+    pathway: PathwayChoice | None = None
+
+    @property
+    def measured_units(self) -> list[UnitProgress]:
+        """The units progress is measured against: the pathway's, or every unit without one."""
+        if self.pathway is None:
+            return self.units
+        chosen = set(self.pathway.units)
+        return [u for u in self.units if u.unit.number in chosen]
+
+    @property
+    def left(self) -> list[UnitProgress]:
+        """The pathway's units not yet achieved."""
+        return [u for u in self.measured_units if not u.is_achieved]
+
+    @property
+    def pathway_check(self) -> PathwayCheck | None:
+        return (check_pathway(self.tree.structure, self.pathway.units)
+                if self.pathway is not None else None)
 
     @property
     def criteria_met(self) -> int:
-        return sum(u.total if u.is_achieved else u.met for u in self.units)
+        return sum(u.total if u.is_achieved else u.met for u in self.measured_units)
 
     @property
     def criteria_total(self) -> int:
-        return sum(u.total for u in self.units)
+        return sum(u.total for u in self.measured_units)
 
     @property
     def percent_met(self) -> int:
@@ -176,6 +206,7 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     for sign_off in current_sign_offs(session, ids):
         sign_offs[sign_off.enrolment_id][sign_off.unit_id] = sign_off
     declared = _current_declarations(session, ids)
+    pathways = current_pathways(session, ids)
 
     result = {}
     for enrolment in enrolments:
@@ -194,10 +225,12 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
                                       declared[enrolment.id].get(node.id)))
         achieved = [u.unit.number for u in units if u.is_achieved]
         open_criteria = {u.unit.number: u.total - u.met for u in units}
+        pathway = pathways.get(enrolment.id)
         result[enrolment.id] = Progress(
             enrolment=enrolment, tree=tree, units=units,
             evaluation=evaluate(tree.structure, achieved),
-            plan=plan(tree.structure, achieved, open_criteria))
+            plan=plan(tree.structure, achieved, open_criteria) if pathway is None else None,
+            pathway=pathway)
     return result
 
 

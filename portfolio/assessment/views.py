@@ -1,19 +1,19 @@
-"""The assessor's caseload, judging evidence, unit sign-off, progress, the tracking grid and
-criterion histories."""
+"""The assessor's caseload, judging evidence, unit sign-off, progress and the pathway, the
+tracking grid and criterion histories."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio.accounts.models import Enrolment
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.assessment import caseload as caseloads
-from portfolio.assessment import decisions, permissions, queries, units
-from portfolio.assessment.forms import PriorAchievementForm, UnlockForm
+from portfolio.assessment import decisions, pathway, permissions, queries, units
+from portfolio.assessment.forms import PathwayForm, PriorAchievementForm, UnlockForm
 from portfolio.assessment.models import UnitSignOff
 from portfolio.assessment.permissions import can_assess, can_declare_units, can_unlock_units
 from portfolio.assessment.progress import progress_for
@@ -27,7 +27,7 @@ from portfolio.extensions import db
 blueprint = Blueprint("assessment", __name__)
 for _predicate in (can_assess, permissions.can_judge, permissions.can_declare_unit,
                    permissions.can_sign_off_unit, permissions.can_record_prior_achievement,
-                   can_unlock_units):
+                   can_unlock_units, permissions.can_choose_pathway):
     blueprint.add_app_template_global(_predicate)
 
 CONFLICT = ("Someone else recorded a decision on one of these criteria at the same moment. "
@@ -109,10 +109,45 @@ def _judgements(item: EvidenceItem) -> list[decisions.Judgement]:
 
 @blueprint.get("/enrolments/<int:enrolment_id>/progress")
 def progress(enrolment_id: int):
-    enrolment = _enrolment(enrolment_id)
+    return _progress_page(_enrolment(enrolment_id))
+
+
+def _progress_page(enrolment: Enrolment, pathway_form: PathwayForm | None = None,
+                   check=None, error: str | None = None):
+    """The progress page; after a refused choice, with the choice as sent and what is wrong."""
     result = progress_for(db.session, [enrolment])[enrolment.id]
+    if pathway_form is None:
+        pathway_form = _pathway_form(result.tree, data={"units": list(
+            result.pathway.units if result.pathway else result.tree.structure.mandatory)})
+        check = result.pathway_check
     return render_template("assessment/progress.html", enrolment=enrolment, progress=result,
-                           form=EmptyForm())
+                           form=EmptyForm(), pathway_form=pathway_form, check=check,
+                           pathway_error=error,
+                           history=pathway.pathway_history(db.session, enrolment.id))
+
+
+def _pathway_form(tree, **kwargs) -> PathwayForm:
+    form = PathwayForm(**kwargs)
+    form.units.choices = [(u.number, f"Unit {u.number} {u.title}") for u in tree.units]
+    return form
+
+
+@blueprint.post("/enrolments/<int:enrolment_id>/pathway")
+def choose_pathway(enrolment_id: int):
+    enrolment = _enrolment(enrolment_id, permissions.can_choose_pathway)
+    form = _pathway_form(version_tree(db.session, enrolment.version_id))
+    if not form.validate_on_submit():
+        return _progress_page(enrolment, form), 422
+    with committing("Pathway saved.", flash_messages=False) as done:
+        pathway.choose_pathway(db.session, enrolment, current_user, form.units.data)
+    if done:
+        flash("Pathway saved.", "info")
+        return _back_to_progress(enrolment)
+    # The check says group by group what the rules refuse; other refusals (nothing changed, an
+    # ended enrolment) are shown with the choice as a whole.
+    check = pathway.check_choice(db.session, enrolment, form.units.data)
+    return _progress_page(enrolment, form, check,
+                          None if not check.may_save else done.error), done.status
 
 
 @blueprint.get("/enrolments/<int:enrolment_id>/grid")

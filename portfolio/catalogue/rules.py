@@ -88,6 +88,12 @@ class Shortfall:
     message: str
     group: str | None = None
     unit: str | None = None
+    #: What the rule asks and what the counted units give, for messages phrased elsewhere.
+    need: int = 0
+    have: int = 0
+    #: Where the rule applies, as a learner reads it ("Group B", "Group B or Group C",
+    #: "at level 2 or above"); empty for the mandatory units and the total.
+    scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -307,29 +313,34 @@ def _shortfalls(structure: Structure, counted: Sequence[str]) -> tuple[list[Shor
             missing = group.min_credits - group_credits[group.id]
             shortfalls.append(Shortfall(
                 "group_credits", missing,
-                f"{_more_credits(missing)} needed from {group.label}", group=group.id))
+                f"{_more_credits(missing)} needed from {group.label}", group=group.id,
+                need=group.min_credits, have=group_credits[group.id], scope=group.label))
         if group.min_units and group_units[group.id] < group.min_units:
             missing = group.min_units - group_units[group.id]
             noun = "unit" if missing == 1 else "units"
             shortfalls.append(Shortfall(
                 "group_units", missing, f"{missing} more {noun} needed from {group.label}",
-                group=group.id))
+                group=group.id, need=group.min_units, have=group_units[group.id],
+                scope=group.label))
     groups = {g.id: g for g in rules.groups}
     for pool in rules.pools:
         beyond = sum(max(0, group_credits[g] - (groups[g].min_credits or 0)) for g in pool.groups)
         if beyond < pool.min_credits:
             missing = pool.min_credits - beyond
             names = " or ".join(groups[g].label for g in pool.groups)
-            shortfalls.append(Shortfall("pool", missing, f"{_more_credits(missing)} needed from {names}"))
+            shortfalls.append(Shortfall("pool", missing, f"{_more_credits(missing)} needed from {names}",
+                                        need=pool.min_credits, have=beyond, scope=names))
     for rule in rules.levels:
         have = sum(units[n].credit for n in counted if rule.admits(units[n].level))
         if have < rule.min_credits:
             missing = rule.min_credits - have
             shortfalls.append(Shortfall(
-                "level", missing, f"{_more_credits(missing)} needed {rule.phrase}"))
+                "level", missing, f"{_more_credits(missing)} needed {rule.phrase}",
+                need=rule.min_credits, have=have, scope=rule.phrase))
     if total < rules.min_credits:
         missing = rules.min_credits - total
-        shortfalls.append(Shortfall("total", missing, f"{_more_credits(missing)} needed in total"))
+        shortfalls.append(Shortfall("total", missing, f"{_more_credits(missing)} needed in total",
+                                    need=rules.min_credits, have=total))
     return shortfalls, total
 
 

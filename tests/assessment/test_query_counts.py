@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
+from portfolio.assessment.pathway import choose_pathway
 from tests.helpers.assessment_data import DIPLOMA, seed_portfolio
 from tests.helpers.factories import make_enrolment, make_user
 from tests.helpers.queries import count_queries
@@ -77,3 +78,28 @@ def _difference(before: list[str], after: list[str]) -> str:
 
     return ("queries before:\n  " + "\n  ".join(short(before))
             + "\nqueries after:\n  " + "\n  ".join(short(after)))
+
+
+def test_pathways_keep_the_counts_constant(login, people, session):
+    """With pathways chosen (and re-chosen: a history to show), the progress page does not grow
+    with the portfolio nor the caseload with the learners."""
+    client = login(people.assessor1)
+    enrolments = [_diploma_learner(session, people, n) for n in range(12)]
+    for n, enrolment in enumerate(enrolments):
+        for optional in ("5", "6"):
+            choose_pathway(session, enrolment, people.assessor1, [optional])
+        seed_portfolio(session, enrolment, items=10, claims=25, rng_seed=n)
+    url = f"/enrolments/{enrolments[0].id}/progress"
+    _measure(client, session, url)
+    small = _measure(client, session, url)
+    seed_portfolio(session, enrolments[0], items=2000, claims=5000, rng_seed=99)
+    large = _measure(client, session, url)
+    assert len(large) == len(small), _difference(small, large)
+
+    _measure(client, session, "/caseload")
+    few = _measure(client, session, "/caseload")
+    assert "of all units: no pathway chosen" in client.get("/caseload").get_data(as_text=True)
+    for n in range(12, 20):
+        choose_pathway(session, _diploma_learner(session, people, n), people.assessor1, ["5"])
+    many = _measure(client, session, "/caseload")
+    assert len(many) == len(few), _difference(few, many)
