@@ -105,8 +105,7 @@ def _set_enabled(session: Session, user: User, enabled: bool, actor: User) -> No
 class NewUser:
     email: str
     name: str
-    #: None for no usable password yet (see ``UNUSABLE_PASSWORD``).
-    password: str | None
+    password: str
     roles: tuple[str, ...]
 
 
@@ -124,7 +123,7 @@ def create_user(session: Session, centre: Centre, new: NewUser, actor: User | No
         raise AccountError("Choose at least one role.")
     if "learner" in new.roles and len(new.roles) > 1:
         raise AccountError("A learner account cannot also hold a staff role.")
-    password_hash = UNUSABLE_PASSWORD if new.password is None else hash_password(new.password)
+    password_hash = hash_password(new.password)
     user = session.scalar(sa.select(User).where(User.email == email))
     if user is None:
         user = User(centre_id=centre.id, email=email, name=new.name.strip(),
