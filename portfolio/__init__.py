@@ -18,6 +18,7 @@ def create_app(settings=None, **overrides):
     # evidence feature's hooks.
     from portfolio.accounts import sessions
     from portfolio.accounts.import_cli import users_cli
+    from portfolio.accounts.import_views import blueprint as imports_blueprint
     from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
@@ -61,6 +62,7 @@ def create_app(settings=None, **overrides):
     app.config["STORAGE_PUBLIC_ORIGIN"] = f"{public.scheme}://{public.netloc}"
 
     app.register_blueprint(accounts_blueprint)
+    app.register_blueprint(imports_blueprint)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
     app.register_blueprint(assessment_blueprint)
