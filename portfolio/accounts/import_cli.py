@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
 
 from portfolio.accounts.imports import MAX_BYTES, ImportRefused, import_learners
 from portfolio.accounts.models import Centre
@@ -42,6 +43,12 @@ def import_command(centre_name, dry_run, file):
         for problem in refused.problems:
             click.echo(str(problem), err=True)
         raise BadInput(str(refused)) from None
+    except IntegrityError:
+        # A learner or registration number added elsewhere since the check: the unique index
+        # refused it.
+        db.session.rollback()
+        raise BadInput("Someone added one of these learners or registration numbers while "
+                       "the file was imported: nothing was imported; run it again.") from None
     if dry_run:
         db.session.rollback()
         click.echo(f"Dry run: the file is ready to import {len(result.rows)} learners with "

@@ -21,7 +21,9 @@ from portfolio.accounts.services import UNUSABLE_PASSWORD
 from portfolio.accounts.throttling import LoginRefused, check_password
 from portfolio.catalogue import services as catalogue
 from portfolio.core.audit import AuditEvent
+from tests.helpers.databases import on_postgres
 from tests.helpers.factories import make_user
+from tests.helpers.queries import count_queries
 
 HEADER = ",".join(COLUMNS)
 DOMAIN = "north-college.ac.uk"  # the address check is a mail server's: no ".test" here
@@ -217,3 +219,16 @@ def test_the_command_imports_or_exits_2_with_every_problem(cli, session, people,
     unknown = cli.invoke(args=["users", "import", "--centre", "Nowhere", str(path)])
     assert (unknown.exit_code, unknown.stderr) == (2, "Error: There is no centre called "
                                                       "'Nowhere'.\n")
+
+
+def test_the_statements_run_do_not_grow_with_the_file(session, people):
+    """The look-ups are made for the whole file; PostgreSQL takes each table's rows in one
+    INSERT (SQLAlchemy's batches), SQLite, in process, one at a time."""
+    def statements(first: int, count: int) -> list[str]:
+        data = csv_file(*(line(n) for n in range(first, first + count)))
+        with count_queries() as run:
+            import_learners(session, people.centre, data, actor=people.admin)
+        return [s for s in run if on_postgres() or not s.lstrip().startswith("INSERT")]
+
+    small, large = statements(0, 5), statements(100, 60)
+    assert len(small) == len(large) and len(small) <= (11 if on_postgres() else 7)
