@@ -233,13 +233,12 @@ def _duplicates(rows: list[Row]) -> list[Problem]:
     for column in ("email", "registration_number"):
         first: dict[str, int] = {}
         for row in rows:
-            value = getattr(row, column)
-            key = value.lower() if column == "email" else value
-            if key in first:
+            value = getattr(row, column)  # emails are lower-case by now
+            if value in first:
                 problems.append(Problem(row.number, column,
-                                        f"{value} is also on row {first[key]}."))
+                                        f"{value} is also on row {first[value]}."))
             else:
-                first[key] = row.number
+                first[value] = row.number
     return problems
 
 
@@ -259,7 +258,7 @@ def check_rows(session: Session, centre: Centre,
     enrolled = set(session.execute(sa.select(Enrolment.learner_id, Enrolment.qualification_id)
                                    .where(Enrolment.learner_id.in_([u.id for u in existing.values()]),
                                           Enrolment.ended_at.is_(None))).tuples())
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     problems: list[Problem] = []
     planned = []
     for row in rows:
@@ -278,6 +277,8 @@ def check_rows(session: Session, centre: Centre,
         if version is None:
             problem("qualification", f"{row.qualification} is not a qualification number in "
                                      "this centre's catalogue.")
+        # Judged on the day the learner started, as ``enrol(today=...)``: a centre moving its
+        # learners from its MIS registered them then.
         elif not version.is_open_for_registration(row.start):
             problem("start", f"{version.title} closed to new registrations on "
                              f"{version.operational_end:%d %B %Y}.")
