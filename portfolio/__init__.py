@@ -17,6 +17,8 @@ def create_app(settings=None, **overrides):
     # Imported for their effect: the audit trail receives every event; assessment answers the
     # evidence feature's hooks.
     from portfolio.accounts import sessions
+    from portfolio.accounts.import_cli import users_cli
+    from portfolio.accounts.import_views import blueprint as imports_blueprint
     from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
@@ -60,12 +62,14 @@ def create_app(settings=None, **overrides):
     app.config["STORAGE_PUBLIC_ORIGIN"] = f"{public.scheme}://{public.netloc}"
 
     app.register_blueprint(accounts_blueprint)
+    app.register_blueprint(imports_blueprint)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
     app.register_blueprint(assessment_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(users_cli)
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -26,3 +26,6 @@ user_created = Event("user.created", _user_created)
 enrolment_created = Event(
     "enrolment.created",
     "enrolled the learner on {qualification} version {version}, registration {registration_number}")
+users_imported = Event(
+    "users.imported",
+    "imported {learners} learners with {enrolments} enrolments from a CSV file")

@@ -30,6 +30,12 @@ class AccountError(DomainError):
     """A request refused with a message for the person who made it."""
 
 
+#: Stored for an account created without a password (a bulk import): no Argon2 hash looks like
+#: this, so no password verifies against it until one is set (an admin's reset for now; the
+#: set-your-password link when it comes).
+UNUSABLE_PASSWORD = "!no password set"
+
+
 def hash_password(password: str) -> str:
     """The hash to store for a new password, refusing one that would be guessed quickly."""
     if (problem := passwords.weakness(password)) is not None:

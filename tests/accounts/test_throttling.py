@@ -126,3 +126,22 @@ def test_an_empty_email_is_refused_without_touching_the_counters(session, people
     with pytest.raises(LoginRefused, match="do not match"):
         services.authenticate(session, "   ", PASSWORD, "10.0.0.1")
     assert session.scalar(sa.select(sa.func.count()).select_from(LoginThrottle)) == 0
+
+
+def test_an_account_with_no_password_yet_costs_a_full_check(people, session, monkeypatch):
+    """An imported learner has no password until they set one: refusing them must take a real
+    check's time, or the answer's speed would say the account exists."""
+    people.learner1.password_hash = services.UNUSABLE_PASSWORD
+    session.flush()
+    hashes_checked = []
+
+    class CountingHasher:
+        def verify(self, stored, password):
+            hashes_checked.append(stored)
+            return real.verify(stored, password)
+
+    real = throttling.hasher
+    monkeypatch.setattr(throttling, "hasher", CountingHasher())
+    with pytest.raises(LoginRefused):
+        services.authenticate(session, people.learner1.email, WRONG, "192.0.2.1")
+    assert throttling._DUMMY_HASH in hashes_checked

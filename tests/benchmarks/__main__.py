@@ -6,6 +6,7 @@ from tests.benchmarks import (
     bench_concurrency,
     bench_upload_stream,
     bench_uploads,
+    bench_user_import,
     bench_verify,
 )
 
@@ -13,7 +14,7 @@ from tests.benchmarks import (
 def main() -> None:
     print("portfolio benchmarks")
     for module in (bench_catalogue, bench_uploads, bench_upload_stream, bench_assessment,
-                   bench_concurrency, bench_verify):
+                   bench_concurrency, bench_verify, bench_user_import):
         for line in module.run():
             print(line, flush=True)
 

@@ -1,0 +1,120 @@
+"""Importing a CSV file of 5,000 learners with their enrolments on PostgreSQL (target < 20 s):
+the whole import as ``portfolio users import`` does it, checks, services, audit rows and the
+commit, on a new database with the built-in catalogue, 20 assessors and 5 IQAs.
+
+PostgreSQL is the database a centre of that size runs on; the benchmark is skipped, saying why,
+when ``PORTFOLIO_TEST_DATABASE_URL`` (or the default local server) does not answer.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.helpers import databases
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+LEARNERS = 5000
+TARGET_S = 20.0
+QUALIFICATIONS = ("600/1636/X", "600/1257/2", "600/9662/7", "601/5359/3")
+
+
+def run():
+    server = os.environ.get("PORTFOLIO_TEST_DATABASE_URL", "") or DEFAULT_POSTGRES
+    label = f"users import, {LEARNERS:,} learners with enrolments on PostgreSQL"
+    if not server.startswith("postgresql"):
+        yield f"{label}: skipped ({server.split(':')[0]} is not a PostgreSQL URL)"
+    elif not _reachable(server):
+        yield f"{label}: skipped, nothing answers at {_safe(server)}"
+    else:
+        with tempfile.TemporaryDirectory() as directory, _database(server, Path(directory)) as url:
+            seconds = _measure(Path(directory), url)
+        verdict = "meets" if seconds < TARGET_S else "MISSES"
+        yield f"{label} (target < {TARGET_S:.0f} s): {seconds:.1f} s, {verdict} the target"
+
+
+def csv_of_learners(count: int, domain: str, assessors: list[str], iqas: list[str]) -> bytes:
+    """A file of ``count`` learners, spread over the qualifications, assessors and IQAs."""
+    lines = ["email,name,qualification,registration_number,start,planned_end,assessor_email,"
+             "iqa_email"]
+    for n in range(count):
+        lines.append(f"learner{n}@{domain},Learner {n},{QUALIFICATIONS[n % len(QUALIFICATIONS)]},"
+                     f"BENCH-{n:05d},01/09/2026,2027-08-31,{assessors[n % len(assessors)]},"
+                     f"{iqas[n % len(iqas)]}")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _measure(directory: Path, url: str) -> float:
+    from portfolio import create_app
+    from portfolio.accounts.imports import import_learners
+    from portfolio.accounts.models import Centre
+    from portfolio.catalogue import services as catalogue
+    from portfolio.config import Settings
+    from portfolio.extensions import db
+    from tests.helpers.app import migrate_with_catalogue
+    from tests.helpers.factories import make_user
+
+    app = create_app(Settings(instance_path=directory, database_url=url, secret_key="bench"))
+    with app.app_context():
+        migrate_with_catalogue(catalogue.load_builtin_specs())
+        centre = Centre(name="Bench College")
+        db.session.add(centre)
+        db.session.flush()
+        admin = make_user(db.session, centre, "admin@bench-college.ac.uk", "centre_admin")
+        assessors = [make_user(db.session, centre, f"assessor{n}@bench-college.ac.uk",
+                               "assessor").email for n in range(20)]
+        iqas = [make_user(db.session, centre, f"iqa{n}@bench-college.ac.uk", "iqa").email
+                for n in range(5)]
+        db.session.commit()
+        data = csv_of_learners(LEARNERS, "learners.bench-college.ac.uk", assessors, iqas)
+        admin_id, centre_id = admin.id, centre.id
+        db.session.remove()
+
+        start = time.perf_counter()
+        centre = db.session.get(Centre, centre_id)
+        import_learners(db.session, centre, data, actor=db.session.get(type(admin), admin_id))
+        db.session.commit()
+        seconds = time.perf_counter() - start
+        db.session.remove()
+        db.engine.dispose()
+    return seconds
+
+
+def _reachable(url: str) -> bool:
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def _safe(url: str) -> str:
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _database(server_url: str, directory: Path):
+    """A new database on ``server_url``, dropped afterwards."""
+    saved = databases.SERVER_URL
+    databases.SERVER_URL = server_url
+    try:
+        url = databases.create_database(directory)
+        try:
+            yield url
+        finally:
+            databases.drop_database(url)
+    finally:
+        databases.SERVER_URL = saved
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line, flush=True)
