@@ -275,6 +275,8 @@ class Enrolment(Base):
         sa.UniqueConstraint("centre_id", "registration_number"),
         sa.CheckConstraint("assessor_id <> iqa_id", name="iqa_is_not_assessor"),
         sa.CheckConstraint("planned_end_date >= start_date", name="dates_in_order"),
+        sa.CheckConstraint("status IN ('open', 'withdrawn', 'completed')", name="known_status"),
+        sa.CheckConstraint("(status = 'open') = (ended_at IS NULL)", name="ended_when_closed"),
     )
 
     #: Primary key.
@@ -299,8 +301,15 @@ class Enrolment(Base):
     iqa_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     #: When the enrolment was created.
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: When the enrolment ended (completed or withdrawn); open enrolments have none.
+    #: When the enrolment ended (completed or withdrawn) was recorded; open enrolments have none.
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: ``open``, ``withdrawn`` or ``completed``; set with ``ended_at`` by
+    #: ``accounts.enrolments``, never back to ``open`` (nothing is deleted or reopened).
+    status: Mapped[str] = mapped_column(sa.String(20), default="open", server_default="open")
+    #: The day the learner left or completed, as the centre reports it to the awarding body.
+    ended_on: Mapped[dt.date | None]
+    #: Why the learner withdrew (empty for a completion).
+    ended_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])
@@ -308,8 +317,71 @@ class Enrolment(Base):
     version: Mapped[QualificationVersion] = relationship()
 
     @property
-    def is_active(self) -> bool:
+    def is_open(self) -> bool:
+        """Whether the learner's record may still change: an ended enrolment is read-only."""
         return self.ended_at is None
 
     def __repr__(self) -> str:
         return f"<Enrolment {self.registration_number} learner={self.learner_id}>"
+
+
+class EnrolmentAssignment(Base):
+    """Who held an enrolment as its assessor or IQA, and when: one row per holder, opened when
+    they took it (at enrolment or a move) and closed when it moved on. Never deleted."""
+
+    __tablename__ = "enrolment_assignments"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('assessor', 'iqa')", name="known_role"),
+        sa.Index("ix_enrolment_assignments_enrolment_role", "enrolment_id", "role"),
+    )
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The enrolment held.
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"))
+    #: ``assessor`` or ``iqa``.
+    role: Mapped[str] = mapped_column(sa.String(20))
+    #: The holder.
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: When they took it.
+    from_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When it moved on; none while they hold it.
+    to_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Who assigned it; none for the system (the migration's backfill).
+    assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<EnrolmentAssignment {self.role} user={self.user_id} enrolment={self.enrolment_id}>"
+
+
+class EnrolmentBreak(Base):
+    """A break in learning: while one is open (no end day, or an end day still to come) the
+    enrolment is on a break. Recorded, ended, never deleted."""
+
+    __tablename__ = "enrolment_breaks"
+    __table_args__ = (
+        sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_in_order"),
+    )
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The enrolment paused.
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    #: First day of the break.
+    starts_on: Mapped[dt.date]
+    #: Last day of the break; none while the return is not known.
+    ends_on: Mapped[dt.date | None]
+    #: Why (illness, caring, work): shown to the learner's staff.
+    reason: Mapped[str] = mapped_column(sa.Text)
+    #: Who recorded it.
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: When it was recorded.
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def is_open_on(self, day: dt.date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def __repr__(self) -> str:
+        return f"<EnrolmentBreak enrolment={self.enrolment_id} from {self.starts_on}>"
