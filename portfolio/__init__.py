@@ -17,6 +17,7 @@ def create_app(settings=None, **overrides):
     # Imported for their effect: the audit trail receives every event; assessment answers the
     # evidence feature's hooks.
     from portfolio.accounts import sessions
+    from portfolio.accounts.enrolment_views import blueprint as enrolments_blueprint
     from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
@@ -60,6 +61,7 @@ def create_app(settings=None, **overrides):
     app.config["STORAGE_PUBLIC_ORIGIN"] = f"{public.scheme}://{public.netloc}"
 
     app.register_blueprint(accounts_blueprint)
+    app.register_blueprint(enrolments_blueprint)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
     app.register_blueprint(assessment_blueprint)

@@ -21,12 +21,11 @@ from portfolio.accounts.events import (
     enrolment_moved,
     enrolment_withdrawn,
 )
+from portfolio.accounts.history import EnrolmentAssignment, EnrolmentBreak
 from portfolio.accounts.hooks import completion_checks
 from portfolio.accounts.models import (
     ROLE_LABELS,
     Enrolment,
-    EnrolmentAssignment,
-    EnrolmentBreak,
     User,
 )
 from portfolio.accounts.permissions import is_centre_admin

@@ -17,11 +17,11 @@ from portfolio.accounts.events import (
     user_deactivated,
     user_reactivated,
 )
+from portfolio.accounts.history import EnrolmentAssignment
 from portfolio.accounts.models import (
     ROLE_LABELS,
     Centre,
     Enrolment,
-    EnrolmentAssignment,
     RoleGrant,
     User,
 )
