@@ -98,15 +98,13 @@ def move_enrolment(session: Session, enrolment: Enrolment, actor: User, *, asses
     if assessor_id == iqa_id:
         raise AccountError(IQA_IS_ASSESSOR)
     now = utcnow()
-    for role, (old, new) in changes.items():
-        current = session.scalar(sa.select(EnrolmentAssignment).where(
+    for role, (_, new) in changes.items():
+        # Every open enrolment has one open assignment per role (made by ``enrol``, or the
+        # migration for older ones), which the move closes.
+        session.execute(sa.update(EnrolmentAssignment).where(
             EnrolmentAssignment.enrolment_id == enrolment.id, EnrolmentAssignment.role == role,
-            EnrolmentAssignment.to_at.is_(None)))
-        if current is None:  # held since enrolment by someone no assignment row records yet
-            session.add(EnrolmentAssignment(enrolment_id=enrolment.id, role=role, user_id=old,
-                                            from_at=enrolment.created_at, to_at=now))
-        else:
-            current.to_at = now
+            EnrolmentAssignment.to_at.is_(None)).values(to_at=now)
+            .execution_options(synchronize_session="fetch"))
         session.add(EnrolmentAssignment(enrolment_id=enrolment.id, role=role, user_id=new,
                                         from_at=now, assigned_by_id=actor.id))
         setattr(enrolment, f"{role}_id", new)
