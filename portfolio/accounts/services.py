@@ -251,7 +251,7 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
     session.add(enrolment)
     session.flush()
     session.add_all(EnrolmentAssignment(enrolment_id=enrolment.id, role=role, user_id=holder,
-                                        assigned_by_id=actor.id)
+                                        assigned_by_id=getattr(actor, "id", None))
                     for role, holder in (("assessor", new.assessor_id), ("iqa", new.iqa_id)))
     enrolment_created.emit(
         session, actor=actor, centre_id=centre.id, learner_id=learner.id, subject=enrolment,
