@@ -84,7 +84,11 @@ def show(enrolment_id: int):
     return _page(enrolment, _forms(enrolment))
 
 
-@blueprint.post("/enrolments/<int:enrolment_id>/<any(edit, move, break, withdraw, complete):action>")
+@blueprint.post("/enrolments/<int:enrolment_id>/edit", defaults={"action": "edit"})
+@blueprint.post("/enrolments/<int:enrolment_id>/move", defaults={"action": "move"})
+@blueprint.post("/enrolments/<int:enrolment_id>/break", defaults={"action": "break"})
+@blueprint.post("/enrolments/<int:enrolment_id>/withdraw", defaults={"action": "withdraw"})
+@blueprint.post("/enrolments/<int:enrolment_id>/complete", defaults={"action": "complete"})
 def change(enrolment_id: int, action: str):
     enrolment = _enrolment(enrolment_id)
     forms = _forms(enrolment, posted=action)
