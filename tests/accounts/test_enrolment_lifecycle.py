@@ -273,3 +273,13 @@ def test_nothing_is_deleted_by_any_change(people, session):
                       EnrolmentAssignment.enrolment_id == e.id) == 3
     assert count_rows(session, EnrolmentBreak, EnrolmentBreak.enrolment_id == e.id) == 1
     assert issubclass(EnrolmentEnded, DomainError)
+
+
+def test_an_iqa_who_no_longer_holds_the_role_leaves_their_enrolments_to_reassign(people,
+                                                                                 session):
+    [grant] = people.iqa1.grants
+    grant.expires_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    session.flush()
+    assert lifecycle.needing_holders(session, people.centre.id) == [people.enrolment1]
+    _ended(people, session)
+    assert lifecycle.needing_holders(session, people.centre.id) == []
