@@ -17,6 +17,7 @@ def create_app(settings=None, **overrides):
     # Imported for their effect: the audit trail receives every event; assessment answers the
     # evidence feature's hooks.
     from portfolio.accounts import sessions
+    from portfolio.accounts.enrolment_views import blueprint as enrolments_blueprint
     from portfolio.accounts.import_cli import users_cli
     from portfolio.accounts.import_views import blueprint as imports_blueprint
     from portfolio.accounts.views import blueprint as accounts_blueprint
@@ -63,6 +64,7 @@ def create_app(settings=None, **overrides):
 
     app.register_blueprint(accounts_blueprint)
     app.register_blueprint(imports_blueprint)
+    app.register_blueprint(enrolments_blueprint)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
     app.register_blueprint(assessment_blueprint)

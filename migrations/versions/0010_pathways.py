@@ -1,7 +1,7 @@
 """the learner's pathway: chosen units, one append-only row per choice
 
 Revision ID: 0010_pathways
-Revises: 0007_private_catalogue
+Revises: 0009_enrolment_history
 Create Date: 2026-12-02
 
 """
@@ -13,7 +13,7 @@ import portfolio.core.db
 
 # revision identifiers, used by Alembic.
 revision = '0010_pathways'
-down_revision = '0007_private_catalogue'
+down_revision = '0009_enrolment_history'
 branch_labels = None
 depends_on = None
 

@@ -29,3 +29,15 @@ enrolment_created = Event(
 users_imported = Event(
     "users.imported",
     "imported {learners} learners with {enrolments} enrolments from a CSV file")
+enrolment_edited = Event(
+    "enrolment.edited",
+    "changed the enrolment's details: registration {registration_number}, "
+    "{start_date} to {planned_end_date}")
+#: Carries the old and new holders' ids (``old_assessor_id``, ``new_assessor_id``,
+#: ``old_iqa_id``, ``new_iqa_id``) so notifications can tell both assessors.
+enrolment_moved = Event("enrolment.moved", "moved the enrolment to new holders ({moved})")
+enrolment_break_recorded = Event(
+    "enrolment.break_recorded", "recorded a break in learning from {starts_on}: {reason}")
+enrolment_break_ended = Event("enrolment.break_ended", "ended a break in learning on {ends_on}")
+enrolment_withdrawn = Event("enrolment.withdrawn", "withdrew the learner on {ended_on}: {reason}")
+enrolment_completed = Event("enrolment.completed", "completed the enrolment on {ended_on}")

@@ -32,6 +32,7 @@ from portfolio.accounts.services import (
     UNUSABLE_PASSWORD,
     AccountError,
     centre_staff,
+    first_holders,
     normalise_email,
 )
 from portfolio.catalogue.models import QualificationVersion
@@ -354,6 +355,8 @@ def import_learners(session: Session, centre: Centre, data: bytes,
         session.add(enrolment)
         created.append((entry, learner, enrolment))
     session.flush()
+    session.add_all(holder for _, _, enrolment in created
+                    for holder in first_holders(enrolment, actor))
     for entry, learner, enrolment in created:
         version = entry.version
         user_created.emit(session, actor=actor, centre_id=centre.id, subject=learner,

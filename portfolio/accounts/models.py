@@ -275,6 +275,8 @@ class Enrolment(Base):
         sa.UniqueConstraint("centre_id", "registration_number"),
         sa.CheckConstraint("assessor_id <> iqa_id", name="iqa_is_not_assessor"),
         sa.CheckConstraint("planned_end_date >= start_date", name="dates_in_order"),
+        sa.CheckConstraint("status IN ('open', 'withdrawn', 'completed')", name="known_status"),
+        sa.CheckConstraint("(status = 'open') = (ended_at IS NULL)", name="ended_when_closed"),
     )
 
     #: Primary key.
@@ -299,8 +301,15 @@ class Enrolment(Base):
     iqa_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     #: When the enrolment was created.
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: When the enrolment ended (completed or withdrawn); open enrolments have none.
+    #: When the enrolment ended (completed or withdrawn) was recorded; open enrolments have none.
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: ``open``, ``withdrawn`` or ``completed``; set with ``ended_at`` by
+    #: ``accounts.enrolments``, never back to ``open`` (nothing is deleted or reopened).
+    status: Mapped[str] = mapped_column(sa.String(20), default="open", server_default="open")
+    #: The day the learner left or completed, as the centre reports it to the awarding body.
+    ended_on: Mapped[dt.date | None]
+    #: Why the learner withdrew (empty for a completion).
+    ended_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
     assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])
@@ -308,8 +317,10 @@ class Enrolment(Base):
     version: Mapped[QualificationVersion] = relationship()
 
     @property
-    def is_active(self) -> bool:
+    def is_open(self) -> bool:
+        """Whether the learner's record may still change: an ended enrolment is read-only."""
         return self.ended_at is None
 
     def __repr__(self) -> str:
         return f"<Enrolment {self.registration_number} learner={self.learner_id}>"
+

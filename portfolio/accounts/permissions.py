@@ -22,3 +22,10 @@ def can_view_enrolment(user: User, enrolment: Enrolment) -> bool:
         return False
     return (user.id in (enrolment.learner_id, enrolment.assessor_id, enrolment.iqa_id)
             or is_centre_admin(user, enrolment.centre_id))
+
+
+def can_manage_enrolment(user: User, enrolment: Enrolment) -> bool:
+    """Editing, moving, breaks, withdrawing and completing: the admins of the enrolment's centre
+    while it is open (assessors and IQAs see its history; who holds a learner is the centre's
+    decision, not the holder's)."""
+    return is_centre_admin(user, enrolment.centre_id) and enrolment.is_open

@@ -17,7 +17,14 @@ from portfolio.accounts.events import (
     user_deactivated,
     user_reactivated,
 )
-from portfolio.accounts.models import ROLE_LABELS, Centre, Enrolment, RoleGrant, User
+from portfolio.accounts.history import EnrolmentAssignment
+from portfolio.accounts.models import (
+    ROLE_LABELS,
+    Centre,
+    Enrolment,
+    RoleGrant,
+    User,
+)
 from portfolio.accounts.permissions import can_manage_account
 from portfolio.accounts.sessions import end_sessions
 from portfolio.accounts.throttling import LoginRefused, check_password, hasher
@@ -186,44 +193,61 @@ class NewEnrolment:
     iqa_id: int
 
 
+IQA_IS_ASSESSOR = ("The IQA cannot be the learner's assessor: an IQA never samples their own "
+                   "assessment decisions.")
+
+
+def centre_member(session: Session, centre_id: int, user_id: int, role: str) -> User:
+    """The enabled user ``user_id`` holding ``role`` in the centre, or a refusal saying so."""
+    user = session.get(User, user_id)
+    if user is None or not user.holds(role, centre_id):
+        raise AccountError(f"Choose a {ROLE_LABELS[role].lower()} from this centre.")
+    if not user.is_enabled:
+        raise AccountError(f"{user.name} is deactivated.")
+    return user
+
+
+def check_enrolment_details(session: Session, centre_id: int, registration_number: str,
+                            start_date: dt.date, planned_end_date: dt.date, *,
+                            enrolment_id: int | None = None) -> str:
+    """What every enrolment's details must satisfy, new or edited (``enrolment_id``: the one
+    being edited, whose own number is no clash); returns the registration number, trimmed."""
+    if planned_end_date < start_date:
+        raise AccountError("The planned end date is before the start date.")
+    registration = registration_number.strip()
+    if not registration:
+        raise AccountError("Give the learner's registration number.")
+    clash = sa.select(Enrolment.id).where(Enrolment.centre_id == centre_id,
+                                          Enrolment.registration_number == registration)
+    if enrolment_id is not None:
+        clash = clash.where(Enrolment.id != enrolment_id)
+    if session.scalar(clash):
+        raise AccountError(f"Registration number {registration} is already in use.")
+    return registration
+
+
 def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
           today: dt.date | None = None) -> Enrolment:
     """Register a learner on a qualification version, refusing what a centre must not do."""
     today = today or dt.date.today()
-
-    def member(user_id: int, role: str, label: str) -> User:
-        user = session.get(User, user_id)
-        if user is None or not user.holds(role, centre.id):
-            raise AccountError(f"Choose a {label} from this centre.")
-        if not user.is_enabled:
-            raise AccountError(f"{user.name} is deactivated.")
-        return user
-
-    learner = member(new.learner_id, "learner", "learner")
-    member(new.assessor_id, "assessor", "assessor")
-    member(new.iqa_id, "iqa", "internal quality assurer")
+    learner = centre_member(session, centre.id, new.learner_id, "learner")
+    centre_member(session, centre.id, new.assessor_id, "assessor")
+    centre_member(session, centre.id, new.iqa_id, "iqa")
     if new.assessor_id == new.iqa_id:
-        raise AccountError("The IQA cannot be the learner's assessor: an IQA never samples "
-                           "their own assessment decisions.")
+        raise AccountError(IQA_IS_ASSESSOR)
     version = session.get(QualificationVersion, new.version_id)
     if version is None or not version.is_visible_to(centre.id):
         raise AccountError("That qualification is not in the catalogue.")
     if not version.is_open_for_registration(today):
         raise AccountError(f"{version.title} closed to new registrations on "
                            f"{version.operational_end:%d %B %Y}.")
-    if new.planned_end_date < new.start_date:
-        raise AccountError("The planned end date is before the start date.")
-    registration = new.registration_number.strip()
-    if not registration:
-        raise AccountError("Give the learner's registration number.")
+    registration = check_enrolment_details(session, centre.id, new.registration_number,
+                                           new.start_date, new.planned_end_date)
     if session.scalar(sa.select(Enrolment.id).where(
             Enrolment.learner_id == learner.id,
             Enrolment.qualification_id == version.qualification_id,
             Enrolment.ended_at.is_(None))):
         raise AccountError(f"{learner.name} is already enrolled on {version.title}.")
-    if session.scalar(sa.select(Enrolment.id).where(
-            Enrolment.centre_id == centre.id, Enrolment.registration_number == registration)):
-        raise AccountError(f"Registration number {registration} is already in use.")
 
     enrolment = Enrolment(
         centre_id=centre.id, learner_id=learner.id, version_id=version.id,
@@ -232,6 +256,7 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
         assessor_id=new.assessor_id, iqa_id=new.iqa_id)
     session.add(enrolment)
     session.flush()
+    session.add_all(first_holders(enrolment, actor))
     enrolment_created.emit(
         session, actor=actor, centre_id=centre.id, learner_id=learner.id, subject=enrolment,
         qualification=version.qualification_number, version=version.version,
@@ -239,12 +264,29 @@ def enrol(session: Session, centre: Centre, new: NewEnrolment, actor: User,
     return enrolment
 
 
+class EnrolmentEnded(AccountError):
+    pass
+
+
+def first_holders(enrolment: Enrolment, actor: User | None) -> list[EnrolmentAssignment]:
+    """The history rows of a new enrolment's first assessor and IQA."""
+    return [EnrolmentAssignment(enrolment_id=enrolment.id, role=role, user_id=holder,
+                                assigned_by_id=getattr(actor, "id", None))
+            for role, holder in (("assessor", enrolment.assessor_id), ("iqa", enrolment.iqa_id))]
+
+
 def lock_enrolment(session: Session, enrolment: Enrolment) -> None:
     """Serialise changes to one learner's record: concurrent transactions touching the same
     enrolment (two sign-offs, a withdrawal and a judgement) take turns, and each sees what the
     other committed. Call before reading the state a change depends on. (SQLite has no row locks;
-    it serialises all writers.)"""
-    session.execute(sa.select(Enrolment.id).where(Enrolment.id == enrolment.id).with_for_update())
+    it serialises all writers.)
+
+    Every change to a record takes this lock, so it is also where an ended enrolment refuses
+    them: its status is read under the lock, after any withdrawal that was waiting for it."""
+    status = session.scalar(sa.select(Enrolment.status).where(Enrolment.id == enrolment.id)
+                            .with_for_update())
+    if status != "open":
+        raise EnrolmentEnded(f"This enrolment is {status}: its record is read-only.")
 
 
 def centre_staff(session: Session, centre_id: int, role: str) -> list[User]:

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
+from portfolio.accounts import enrolments as enrolments_lifecycle
 from portfolio.accounts import services, sessions
 from portfolio.accounts.forms import (
     AuditFilterForm,
@@ -152,7 +153,8 @@ def enrolments():
             return redirect(url_for("accounts.enrolments"))
     listed = db.session.scalars(sa.select(Enrolment).where(Enrolment.centre_id == centre_id)
                                 .order_by(Enrolment.created_at))
-    return render_template("admin/enrolments.html", form=form, enrolments=list(listed))
+    return render_template("admin/enrolments.html", form=form, enrolments=list(listed),
+                           needing=enrolments_lifecycle.needing_holders(db.session, centre_id))
 
 
 @blueprint.route("/admin/catalogue", methods=["GET", "POST"])

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from portfolio.accounts.hooks import completion_checks
 from portfolio.accounts.models import Enrolment
+from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.models import Decision, UnitSignOff, UnitUnlock
 from portfolio.assessment.pathway import current_pathways
 from portfolio.catalogue.rules import evaluate
@@ -161,3 +163,15 @@ def _aware(value):
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value
+
+
+@completion_checks.register
+def nothing_awaiting(session: Session, enrolment: Enrolment) -> None:
+    """An enrolment completes only once every item of evidence has its decisions: an ended
+    record takes none, so whatever waited then would wait for ever."""
+    waiting = _awaiting_summary(session, [enrolment.id]).get(enrolment.id)
+    if waiting:
+        items = f"{waiting[0]} item" + ("" if waiting[0] == 1 else "s")
+        raise AssessmentError(
+            f"Evidence still awaits a decision ({items}): judge it first, or withdraw the "
+            "learner if they will not finish.")

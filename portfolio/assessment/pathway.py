@@ -37,7 +37,7 @@ def choose_pathway(session: Session, enrolment: Enrolment, actor: User,
                    numbers: Iterable[str]) -> PathwayChoice:
     """Record ``numbers`` (with the mandatory units) as the enrolment's pathway."""
     lock_enrolment(session, enrolment)
-    if not enrolment.is_active:
+    if not enrolment.is_open:
         raise AssessmentError("This enrolment has ended: its pathway can no longer change.")
     check = check_choice(session, enrolment, numbers)
     if not check.may_save:

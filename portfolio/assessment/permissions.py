@@ -12,15 +12,15 @@ from portfolio.evidence.models import EvidenceItem
 def can_assess(user: User, enrolment: Enrolment) -> bool:
     """The learner's own assessor, while the enrolment is open."""
     return bool(user.is_authenticated and user.id == enrolment.assessor_id
-                and user.holds("assessor", enrolment.centre_id) and enrolment.is_active)
+                and user.holds("assessor", enrolment.centre_id) and enrolment.is_open)
 
 
 def can_declare_units(user: User, enrolment: Enrolment) -> bool:
-    return user.is_authenticated and user.id == enrolment.learner_id and enrolment.is_active
+    return user.is_authenticated and user.id == enrolment.learner_id and enrolment.is_open
 
 
 def can_unlock_units(user: User, enrolment: Enrolment) -> bool:
-    return is_centre_admin(user, enrolment.centre_id)
+    return is_centre_admin(user, enrolment.centre_id) and enrolment.is_open
 
 
 def can_declare_unit(user: User, progress: Progress, unit: UnitProgress) -> bool:

@@ -11,7 +11,7 @@ from portfolio.evidence.models import EvidenceItem
 
 
 def can_add_evidence(user: User, enrolment: Enrolment) -> bool:
-    return user.is_authenticated and user.id == enrolment.learner_id and enrolment.is_active
+    return user.is_authenticated and user.id == enrolment.learner_id and enrolment.is_open
 
 
 def can_view_evidence(user: User, item: EvidenceItem) -> bool:
@@ -19,8 +19,10 @@ def can_view_evidence(user: User, item: EvidenceItem) -> bool:
 
 
 def can_change_evidence(user: User, item: EvidenceItem) -> bool:
-    """Only the learner, and only while no assessor has judged the item and it is not withdrawn."""
+    """Only the learner, while the enrolment is open, no assessor has judged the item and it is
+    not withdrawn."""
     return (user.is_authenticated and user.id == item.enrolment.learner_id
+            and item.enrolment.is_open
             and not item.is_withdrawn and not item.is_judged)
 
 

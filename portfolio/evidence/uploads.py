@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portfolio.accounts.models import User
+from portfolio.accounts.models import Enrolment, User
+from portfolio.accounts.services import lock_enrolment
 from portfolio.config import Settings
 from portfolio.core.storage import ObjectStore, StorageError
 from portfolio.core.transaction import after_rollback
@@ -164,6 +165,8 @@ def record_uploads(session: Session, store: ObjectStore, stored: list[StoredUplo
     is found full here, where parallel uploads of one person take turns."""
     after_rollback(session, functools.partial(
         _forget_objects, store, [key for upload in stored for key in upload.keys]))
+    # The enrolment may have ended while the files streamed: its record takes no more.
+    lock_enrolment(session, session.get(Enrolment, enrolment_id))
     if quota is not None:
         # Serialises one person's uploads, so two at once cannot both fit the last place.
         # (SQLite has no row locks; it serialises all writers.)

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from portfolio.accounts.history import EnrolmentAssignment
 from portfolio.accounts.imports import (
     COLUMNS,
     MAX_ROWS,
@@ -69,6 +70,9 @@ def test_a_file_imports_learners_with_enrolments_and_one_event(session, people):
         "IMP-0002", dt.date(2026, 9, 1), dt.date(2027, 8, 31))
     assert second.version.qualification_number == "600/1257/2"
     assert (second.assessor_id, second.iqa_id) == (people.assessor1.id, people.iqa2.id)
+    holders = session.execute(sa.select(EnrolmentAssignment.role, EnrolmentAssignment.user_id)
+                              .where(EnrolmentAssignment.enrolment_id == second.id)).all()
+    assert sorted(holders) == [("assessor", people.assessor1.id), ("iqa", people.iqa2.id)]
     actions = session.scalars(sa.select(AuditEvent.action).where(
         AuditEvent.centre_id == people.centre.id, AuditEvent.actor_id == people.admin.id)).all()
     assert actions.count("user.created") == 2 and actions.count("enrolment.created") == 2

@@ -154,6 +154,7 @@ def test_ids_that_do_not_belong_together_are_404(login, people, session, state):
 
 
 def test_an_ended_enrolment_can_no_longer_be_judged(login, people, session, state):
+    people.enrolment1.status = "withdrawn"
     people.enrolment1.ended_at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     session.commit()
     client = login(people.assessor1)

@@ -386,6 +386,7 @@ def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login,
                          people.assessor1, people.iqa1, "600/9662/7")
     ended = make_enrolment(session, make_user(session, people.centre, "yann@north.test",
                                               "learner"), people.assessor1, people.iqa1)
+    ended.status = "completed"
     ended.ended_at = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
     # learner1: a unit signed off, another ready, evidence awaiting judgement.
     meet_unit(session, mine, "301", people.assessor1)

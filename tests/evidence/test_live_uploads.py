@@ -5,6 +5,7 @@ server: the cases the one-request-at-a-time test client cannot show."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import threading
@@ -154,8 +155,9 @@ def test_two_uploads_by_one_learner_at_once_both_succeed(live, store):
 
 
 def test_an_upload_refused_after_its_object_is_stored_leaves_no_object(live, store):
-    """The enrolment is removed while its file streams: the row naming the stored object cannot
-    be written, and the object goes with the rolled-back transaction."""
+    """The enrolment ends while its file streams (enrolments are never deleted): the row naming
+    the stored object is refused under the enrolment lock, and the object goes with the
+    rolled-back transaction."""
     server, app, ids = live
     uploader = Visitor(server.port)
     assert uploader.log_in(ids["learner"]).status == 302
@@ -165,14 +167,16 @@ def test_an_upload_refused_after_its_object_is_stored_leaves_no_object(live, sto
         ids["enrolment"], video(size, "gone", halfway, MiB), size, "gone.mp4", MiB))
     assert halfway.wait(TIMEOUT)
     with app.app_context():
-        db.session.execute(sa.delete(Enrolment).where(Enrolment.id == ids["enrolment"]))
+        db.session.execute(sa.update(Enrolment).where(Enrolment.id == ids["enrolment"]).values(
+            status="withdrawn", ended_at=dt.datetime.now(dt.UTC), ended_on=dt.date.today(),
+            ended_reason="Left"))
         db.session.commit()
         db.session.remove()
     thread.join(TIMEOUT)
 
     answer = upload["result"]
-    assert answer.status == 409, answer.text
-    assert "Nothing of yours was saved" in answer.text
+    assert answer.status == 422, answer.text
+    assert "This enrolment is withdrawn: its record is read-only." in answer.text
     assert stored_files(app, ids["enrolment"]) == []
     assert evidence_objects(store) == before
 

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
+from portfolio.accounts.history import EnrolmentAssignment
 from portfolio.accounts.models import Centre, Enrolment, RoleGrant, User
 from portfolio.accounts.services import hash_password
 from portfolio.catalogue import services as catalogue
@@ -39,6 +40,10 @@ def make_enrolment(session, learner, assessor, iqa, qualification_number="600/16
         start_date=dt.date(2026, 9, 1), planned_end_date=dt.date(2027, 8, 31),
         assessor_id=assessor.id, iqa_id=iqa.id)
     session.add(enrolment)
+    session.flush()
+    # Its first holders, as ``accounts.services.enrol`` records them.
+    session.add_all(EnrolmentAssignment(enrolment_id=enrolment.id, role=role, user_id=holder.id)
+                    for role, holder in (("assessor", assessor), ("iqa", iqa)))
     session.flush()
     return enrolment
 
