@@ -36,9 +36,7 @@ def check_choice(session: Session, enrolment: Enrolment, numbers: Iterable[str])
 def choose_pathway(session: Session, enrolment: Enrolment, actor: User,
                    numbers: Iterable[str]) -> PathwayChoice:
     """Record ``numbers`` (with the mandatory units) as the enrolment's pathway."""
-    lock_enrolment(session, enrolment)
-    if not enrolment.is_open:
-        raise AssessmentError("This enrolment has ended: its pathway can no longer change.")
+    lock_enrolment(session, enrolment)  # refuses an ended enrolment
     check = check_choice(session, enrolment, numbers)
     if not check.may_save:
         raise AssessmentError(" ".join(p.message for p in check.refusals))

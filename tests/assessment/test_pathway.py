@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from portfolio.accounts.services import EnrolmentEnded
 from portfolio.assessment.caseload import caseload
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.models import PathwayChoice
@@ -64,9 +65,9 @@ def test_the_same_choice_again_changes_nothing(session, people):
 
 
 def test_an_ended_enrolment_keeps_its_pathway(session, people):
-    people.enrolment2.ended_at = utcnow()
+    people.enrolment2.status, people.enrolment2.ended_at = "withdrawn", utcnow()
     session.flush()
-    with pytest.raises(AssessmentError, match="has ended"):
+    with pytest.raises(EnrolmentEnded, match="withdrawn: its record is read-only"):
         choose_pathway(session, people.enrolment2, people.learner2, ["03"])
 
 
