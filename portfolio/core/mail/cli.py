@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from portfolio.core.mail.outbox import OutboxMail
@@ -18,7 +19,7 @@ LISTED = 20
 @mail_cli.command("status")
 def status_command():
     """Count the mails waiting, sent and given up, and list the last given up with why."""
-    settings = db.get_app().config["PORTFOLIO_SETTINGS"]
+    settings = current_app.config["PORTFOLIO_SETTINGS"]
     state = sa.case((OutboxMail.sent_at.is_not(None), "sent"),
                     (OutboxMail.given_up_at.is_not(None), "given up"), else_="waiting")
     counts = dict(db.session.execute(sa.select(state, sa.func.count()).group_by(state)).all())

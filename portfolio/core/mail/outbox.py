@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -78,15 +77,18 @@ class OutboxMail(Base):
 
 def enqueue_mail(session: Session, *, to: str, subject: str, text: str) -> OutboxMail:
     """Add a mail to the outbox in the caller's transaction; it is sent once that commits."""
-    try:
-        to = validate_email(to, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise MailRefused(f"Cannot send mail to {to!r}: {error}") from None
+    to = to.strip()
+    local, _, domain = to.rpartition("@")
+    # One plain address: nothing that would add a recipient or a header.
+    if not local or not domain or len(to) > 254 or any(
+            c.isspace() or c in '<>,;:"()[]\\' or not c.isprintable() for c in to):
+        raise MailRefused(f"Cannot send mail to {to!r}: that is not one email address.")
     subject = subject.strip()
     if not subject or any(c in subject for c in "\r\n") or len(subject) > MAX_SUBJECT:
         raise MailRefused(f"A mail subject is one line of 1 to {MAX_SUBJECT} characters, "
                           f"got {subject!r:.60}")
-    sender_domain = current_app.config["PORTFOLIO_SETTINGS"].mail_from.rpartition("@")[2]
+    sender = parseaddr(current_app.config["PORTFOLIO_SETTINGS"].mail_from)[1]
+    sender_domain = sender.rpartition("@")[2]
     mail = OutboxMail(to_address=to, subject=subject, text_body=text,
                       message_id=make_msgid(domain=sender_domain or "portfolio.invalid"))
     session.add(mail)

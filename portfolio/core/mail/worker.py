@@ -120,12 +120,12 @@ def _record(settings: Settings, result: Round, now: dt.datetime) -> None:
         mail.last_error = error
         if permanent or mail.attempts >= settings.mail_max_attempts:
             mail.next_attempt_at, mail.given_up_at = None, now
-            logger.error("mail %s to the outbox given up after %s attempts: %s",
+            logger.error("outbox mail %s given up after %s attempts: %s",
                          mail.id, mail.attempts, error)
         else:
             delay = min(settings.mail_retry_seconds * 2 ** (mail.attempts - 1), MAX_BACKOFF)
             mail.next_attempt_at = now + dt.timedelta(seconds=delay)
-            logger.warning("mail %s not sent (attempt %s), next try in %s s: %s",
+            logger.warning("outbox mail %s not sent (attempt %s), next try in %s s: %s",
                            mail.id, mail.attempts, delay, error)
     db.session.commit()
 
