@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from portfolio.core.db import utcnow
 from portfolio.core.mail import OutboxMail, enqueue_mail
-from portfolio.core.mail.worker import MailWorker, deliver_all, deliver_due
+from portfolio.core.mail.worker import BATCH, MailWorker, deliver_all, deliver_due
 from portfolio.core.web import committing
 from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
@@ -143,40 +143,42 @@ def test_a_mail_is_given_up_after_its_attempts_and_the_operator_sees_why(tmp_pat
         assert "ConnectionRefusedError" in result.output
 
 
-def test_two_workers_at_once_deliver_each_mail_exactly_once(tmp_path, smtp):
-    count = 60
-    with app_on_new_database(tmp_path, [], **mail_settings(smtp.url)) as app:
+def test_two_workers_at_once_deliver_each_mail_exactly_once(tmp_path):
+    """The first worker is held by the server in the middle of its batch while the second
+    runs: the second sends everything else and nothing the first has claimed."""
+    count, release = 60, threading.Event()
+    with SmtpServer(hold_first=release) as smtp, app_on_new_database(
+            tmp_path, [], **mail_settings(smtp.url)) as app:
         with app.app_context():
             for number in range(count):
                 enqueue_mail(db.session, to=f"learner{number}@north.test",
                              subject=f"Mail {number}", text="Body")
             db.session.commit()
         settings = app.config["PORTFOLIO_SETTINGS"]
-        barrier = threading.Barrier(2, timeout=20)
-        sent, errors = [], []
+        sent, errors = {}, []
 
-        def work():
+        def work(name):
             try:
                 with app.app_context():
-                    barrier.wait()
-                    sent.append(deliver_all(settings))
+                    sent[name] = deliver_all(settings)
                     db.session.remove()
             except BaseException as error:
                 errors.append(error)
 
-        workers = [threading.Thread(target=work) for _ in range(2)]
-        for thread in workers:
-            thread.start()
-        for thread in workers:
-            thread.join(60)
+        first = threading.Thread(target=work, args=("first",))
+        first.start()
+        assert smtp.held.wait(20)
+        second = threading.Thread(target=work, args=("second",))
+        second.start()
+        second.join(60)
+        release.set()
+        first.join(60)
         assert errors == []
-        assert sum(sent) == count and all(sent)  # both worked, neither sent a mail twice
-        time.sleep(0.5)  # anything sent twice would have arrived by now
+        assert sent == {"first": BATCH, "second": count - BATCH}
         ids = [message["Message-ID"] for message in smtp.messages]
         assert len(ids) == count and len(set(ids)) == count
         with app.app_context():
-            assert {mail.state for mail in outbox()} == {"sent"}
-            assert {mail.attempts for mail in outbox()} == {1}
+            assert {(mail.state, mail.attempts) for mail in outbox()} == {("sent", 1)}
 
 
 def test_a_request_that_writes_mail_answers_at_once_while_the_mail_server_hangs(

@@ -4,6 +4,7 @@ answers, the hung mail server."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -26,8 +27,12 @@ def free_port() -> int:
 class SmtpServer:
     """``server.url`` for ``PORTFOLIO_SMTP_URL``; ``server.messages`` holds what arrived."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, hold_first: threading.Event | None = None):
         self.port = port or free_port()
+        #: When given, the first message is answered only once this is set (a sender caught
+        #: in the middle of its batch); :attr:`held` is set when it arrives.
+        self.hold_first = hold_first
+        self.held = threading.Event()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._arrived = threading.Condition()
@@ -48,6 +53,9 @@ class SmtpServer:
             self._controller = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        if self.hold_first is not None and not self.held.is_set():
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.hold_first.wait, TIMEOUT)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._arrived:
             self.messages.append(message)
