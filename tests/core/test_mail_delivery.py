@@ -27,6 +27,7 @@ SENDER = "Portfolio <noreply@north.test>"
 
 def mail_settings(url, **more):
     return {"settings": {"smtp_url": url, "mail_from": SENDER, "mail_retry_seconds": 1,
+                         "base_url": "https://portfolio.example.org",
                          "smtp_timeout_seconds": 2, **more}}
 
 

@@ -33,7 +33,9 @@ class SmtpServer:
         #: in the middle of its batch); :attr:`held` is set when it arrives.
         self.hold_first = hold_first
         self.held = threading.Event()
-        self.messages: list[EmailMessage] = []
+        #: What arrived, as sent; parsed when read (:attr:`messages`), so that the server,
+        #: in the test's process, takes little of its time.
+        self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._arrived = threading.Condition()
         self._controller: Controller | None = None
@@ -43,7 +45,9 @@ class SmtpServer:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # A fixed name: aiosmtpd would look its own up (DNS) for every connection.
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+                                      server_hostname="mail.test")
         self._controller.start()
         return self
 
@@ -52,30 +56,46 @@ class SmtpServer:
             self._controller.stop()
             self._controller = None
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def receive(self, envelope) -> None:
         if self.hold_first is not None and not self.held.is_set():
             self.held.set()
             await asyncio.get_running_loop().run_in_executor(None, self.hold_first.wait, TIMEOUT)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._arrived:
-            self.messages.append(message)
+            self.raw.append(envelope.content)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self._arrived.notify_all()
-        return "250 Message accepted for delivery"
 
     def wait_for(self, count: int, timeout: float = TIMEOUT) -> list[EmailMessage]:
         """The messages once ``count`` have arrived; fails after ``timeout`` seconds."""
         with self._arrived:
-            if not self._arrived.wait_for(lambda: len(self.messages) >= count, timeout):
-                raise AssertionError(f"{len(self.messages)} of {count} mails arrived "
-                                     f"in {timeout} s")
-            return list(self.messages)
+            if not self._arrived.wait_for(lambda: len(self.raw) >= count, timeout):
+                raise AssertionError(f"{len(self.raw)} of {count} mails arrived in {timeout} s")
+        return self.messages
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._arrived:
+            raw = list(self.raw)
+        return [email.message_from_bytes(content, policy=email.policy.default)
+                for content in raw]
 
     def __enter__(self) -> SmtpServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class _Handler:
+    """aiosmtpd's handler, apart from the server: aiosmtpd reads every attribute of its handler
+    on each connection, and :attr:`SmtpServer.messages` parses everything that has arrived."""
+
+    def __init__(self, server: SmtpServer):
+        self.server = server
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        await self.server.receive(envelope)
+        return "250 Message accepted for delivery"
 
 
 class HungSmtpServer:

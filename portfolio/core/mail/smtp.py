@@ -10,7 +10,9 @@ worker one timeout, never a request.
 from __future__ import annotations
 
 import contextlib
+import functools
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -39,23 +41,27 @@ class SmtpConnection:
     """``with SmtpConnection(url, timeout) as smtp: smtp.send(message)``: one session, many
     messages (a batch of the outbox shares it)."""
 
-    def __init__(self, url: str, timeout: float):
+    def __init__(self, url: str, timeout: float, local_hostname: str | None = None):
         self.url = urlsplit(url)
         self.timeout = timeout
+        #: The name given in EHLO; this host's own by default.
+        self.local_hostname = local_hostname or _local_hostname()
         self.client: smtplib.SMTP | None = None
 
     def __enter__(self) -> SmtpConnection:
-        url, context = self.url, ssl.create_default_context()
+        url = self.url
         port = url.port or DEFAULT_PORTS[url.scheme]
         try:
             if url.scheme == "smtps":
                 self.client = smtplib.SMTP_SSL(url.hostname, port, timeout=self.timeout,
-                                               context=context)
+                                               local_hostname=self.local_hostname,
+                                               context=_tls_context())
             else:
-                self.client = smtplib.SMTP(url.hostname, port, timeout=self.timeout)
+                self.client = smtplib.SMTP(url.hostname, port, timeout=self.timeout,
+                                           local_hostname=self.local_hostname)
             self.client.ehlo()
             if url.scheme == "smtp" and self.client.has_extn("starttls"):
-                self.client.starttls(context=context)
+                self.client.starttls(context=_tls_context())
                 self.client.ehlo()
             if url.username:
                 if not isinstance(self.client.sock, ssl.SSLSocket):
@@ -90,6 +96,20 @@ class SmtpConnection:
         if self.client is not None:
             self.client.close()
             self.client = None
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Certificates checked against the system's authorities; loading them takes tens of
+    milliseconds, so once per process."""
+    return ssl.create_default_context()
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """This host's name, looked up once: smtplib would look it up (DNS, which may take seconds)
+    for every connection."""
+    return socket.getfqdn()
 
 
 def _describe(error: BaseException) -> str:

@@ -59,7 +59,9 @@ def deliver_due(settings: Settings, now: dt.datetime | None = None) -> Round:
     if not messages:
         return result
     try:
-        with SmtpConnection(settings.smtp_url, settings.smtp_timeout_seconds) as smtp:
+        # The site's public name, when set, is the name the mail server is greeted with.
+        with SmtpConnection(settings.smtp_url, settings.smtp_timeout_seconds,
+                            urlsplit(settings.base_url).hostname) as smtp:
             for mail_id, message in messages:
                 try:
                     smtp.send(message)
