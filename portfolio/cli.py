@@ -77,6 +77,9 @@ def worker_command():
     """Send the outbox's mail until stopped (SIGTERM or Ctrl-C ends it after the current send)."""
     from portfolio.core.mail.worker import MailWorker
 
+    if not current_app.config["PORTFOLIO_SETTINGS"].smtp_url:
+        raise click.UsageError("PORTFOLIO_SMTP_URL is not set: there is no mail server to send "
+                               "to, and mail waits in the outbox until there is.")
     worker = MailWorker(current_app._get_current_object())
     signal.signal(signal.SIGTERM, lambda signum, frame: worker.stop_soon())
     with contextlib.suppress(KeyboardInterrupt):

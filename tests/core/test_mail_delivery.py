@@ -5,6 +5,10 @@ workers run, and never holds up a request."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from email.utils import parsedate_to_datetime
@@ -12,6 +16,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 import sqlalchemy as sa
 
+from portfolio.cli import worker_command
 from portfolio.core.db import utcnow
 from portfolio.core.mail import OutboxMail, enqueue_mail
 from portfolio.core.mail.worker import BATCH, MailWorker, deliver_all, deliver_due
@@ -19,6 +24,7 @@ from portfolio.core.web import committing
 from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
 from tests.helpers.factories import make_people
+from tests.helpers.live_server import serving
 from tests.helpers.smtp import HungSmtpServer, SmtpServer, free_port
 from tests.helpers.web import csrf_token, log_in
 
@@ -214,3 +220,59 @@ def test_a_request_that_writes_mail_answers_at_once_while_the_mail_server_hangs(
             mails = outbox()
             assert [mail.state for mail in mails] == ["waiting", "waiting"]
             assert "timed out" in mails[0].last_error
+
+
+def test_a_password_is_not_sent_to_a_server_without_starttls(tmp_path, smtp):
+    url = f"smtp://portfolio:secret@127.0.0.1:{smtp.port}"
+    with app_on_new_database(tmp_path, [], **mail_settings(url)) as app, app.app_context():
+        enqueue_mail(db.session, to="learner1@north.test", subject="Hello", text="Body")
+        db.session.commit()
+        assert deliver_all(app.config["PORTFOLIO_SETTINGS"]) == 0
+        [mail] = outbox()
+        assert mail.state == "waiting"
+        assert "offers no STARTTLS: the mail password is not sent unencrypted" in mail.last_error
+        assert "secret" not in mail.last_error
+    assert smtp.messages == []
+
+
+def command_settings(app, smtp) -> dict[str, str]:
+    return {"PORTFOLIO_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "PORTFOLIO_SMTP_URL": smtp.url, "PORTFOLIO_MAIL_FROM": SENDER,
+            "PORTFOLIO_BASE_URL": "https://portfolio.example.org"}
+
+
+def test_the_worker_command_sends_the_outbox_until_stopped(tmp_path, smtp):
+    with app_on_new_database(tmp_path, [], **mail_settings(smtp.url)) as app:
+        with app.app_context():
+            enqueue_mail(db.session, to="learner1@north.test", subject="Hello", text="Body")
+            db.session.commit()
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PORTFOLIO_")}
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from portfolio.cli import main; main()", "worker"],
+            env={**inherited, "PORTFOLIO_INSTANCE_PATH": str(tmp_path),
+                 **command_settings(app, smtp)},
+            stderr=subprocess.PIPE, text=True)
+        try:
+            [message] = smtp.wait_for(1)
+            assert message["Subject"] == "Hello"
+        finally:
+            worker.send_signal(signal.SIGTERM)  # by its own pid
+            _, log = worker.communicate(timeout=30)
+        assert worker.returncode == 0, log
+        assert "mail worker sending the outbox through smtp://127.0.0.1" in log
+
+
+def test_serve_sends_the_outbox_in_process(tmp_path, smtp):
+    with app_on_new_database(tmp_path, [], **mail_settings(smtp.url)) as app:
+        with app.app_context():
+            enqueue_mail(db.session, to="learner1@north.test", subject="Served", text="Body")
+            db.session.commit()
+        with serving(tmp_path, command_settings(app, smtp)):
+            [message] = smtp.wait_for(1)
+        assert message["Subject"] == "Served"
+
+
+def test_the_worker_command_refuses_to_run_without_a_mail_server(cli):
+    result = cli.invoke(worker_command)
+    assert result.exit_code == 2
+    assert "PORTFOLIO_SMTP_URL is not set" in result.output
