@@ -95,6 +95,22 @@ def test_a_rolled_back_mail_is_never_sent(tmp_path, smtp):
     assert smtp.messages == []
 
 
+def test_the_worker_wakes_when_a_commit_enqueues_mail_rather_than_at_its_next_poll(
+        tmp_path, smtp):
+    with app_on_new_database(tmp_path, [], **mail_settings(smtp.url)) as app, \
+            app.app_context():
+        worker = MailWorker(app, poll_seconds=600).start()
+        try:
+            time.sleep(0.5)  # the worker has looked, found nothing and sleeps
+            enqueue_mail(db.session, to="learner1@north.test", subject="Now", text="Body")
+            db.session.commit()
+            started = time.monotonic()
+            smtp.wait_for(1)
+            assert time.monotonic() - started < 5
+        finally:
+            worker.stop()
+
+
 def test_with_the_mail_server_down_mail_waits_and_arrives_once_it_is_back(tmp_path):
     port = free_port()
     server = SmtpServer(port).start()
