@@ -29,6 +29,7 @@ def create_app(settings=None, **overrides):
     from portfolio.core.backup.cli import backup_cli
     from portfolio.core.db import configure_engine
     from portfolio.core.logs import configure_logging
+    from portfolio.core.mail.cli import mail_cli
     from portfolio.core.security import init_security
     from portfolio.core.storage import ObjectStore, StorageConfig
     from portfolio.evidence.cli import storage_cli
@@ -72,6 +73,7 @@ def create_app(settings=None, **overrides):
     app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)
 
     @app.errorhandler(400)
     def bad_request(error):

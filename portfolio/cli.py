@@ -1,11 +1,12 @@
 """The ``portfolio`` command: Flask's CLI group bound to the application factory.
 
-``portfolio db upgrade`` (Flask-Migrate), ``portfolio serve``, ``portfolio catalogue ...``,
-``portfolio storage ...``.
+``portfolio db upgrade`` (Flask-Migrate), ``portfolio serve``, ``portfolio worker``,
+``portfolio catalogue ...``, ``portfolio storage ...``, ``portfolio mail status``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -31,6 +32,7 @@ def serve_command(host, port, demo):
     from portfolio.accounts.services import AccountError, seed_demo_centre
     from portfolio.catalogue.services import qualification_versions
     from portfolio.core.embedded_store import EmbeddedStore
+    from portfolio.core.mail.worker import MailWorker
     from portfolio.extensions import db
 
     logins = []
@@ -54,6 +56,8 @@ def serve_command(host, port, demo):
         embedded.start()
         click.echo(f"Embedded object store (SeaweedFS) on {embedded.endpoint_url}, "
                    f"pid {embedded.pid}, data in {settings.instance_path / 'objects'}")
+    # The embedded default has no other process to send mail: this one does, in a thread.
+    mail_worker = MailWorker(current_app._get_current_object()).start()
     try:
         if logins:
             click.echo("Demo logins:")
@@ -62,8 +66,24 @@ def serve_command(host, port, demo):
         click.echo(f"Serving on http://{host}:{port}/")
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
+        mail_worker.stop()
         if embedded is not None:
             embedded.stop()
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command():
+    """Send the outbox's mail until stopped (SIGTERM or Ctrl-C ends it after the current send)."""
+    from portfolio.core.mail.worker import MailWorker
+
+    if not current_app.config["PORTFOLIO_SETTINGS"].smtp_url:
+        raise click.UsageError("PORTFOLIO_SMTP_URL is not set: there is no mail server to send "
+                               "to, and mail waits in the outbox until there is.")
+    worker = MailWorker(current_app._get_current_object())
+    signal.signal(signal.SIGTERM, lambda signum, frame: worker.stop_soon())
+    with contextlib.suppress(KeyboardInterrupt):
+        worker.run()
 
 
 def main() -> None:
@@ -72,4 +92,5 @@ def main() -> None:
     os.umask(0o077)
     group = FlaskGroup(create_app=lambda: create_app(), help=__doc__)
     group.add_command(serve_command)
+    group.add_command(worker_command)
     group(prog_name="portfolio")

@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -70,6 +71,38 @@ class Settings:
     #: X-Forwarded-Proto); the client address is the one the nearest of them forwarded. 0: none,
     #: and forwarded headers are ignored.
     trusted_proxies: int = 0
+    #: Mail server: ``smtp://host[:port]`` (port 25 by default; STARTTLS whenever the server
+    #: offers it, and a password is never sent without it) or ``smtps://host[:port]`` (TLS from
+    #: the first byte, port 465), with ``user:password@`` before the host to log in. Empty: mail
+    #: waits in the outbox until one is set.
+    smtp_url: str = ""
+    #: The From address of every mail; required with ``smtp_url``.
+    mail_from: str = ""
+    #: Absolute address of the site (``https://portfolio.example.org``), for links in mail.
+    base_url: str = ""
+    #: Seconds a mail server may take to answer one step before the attempt counts as failed.
+    smtp_timeout_seconds: int = 30
+    #: Seconds before a failed mail is tried again; doubled at each failure, up to an hour.
+    mail_retry_seconds: int = 60
+    #: Attempts before a mail is given up (kept with its last error: ``portfolio mail status``).
+    mail_max_attempts: int = 12
+
+    def __post_init__(self) -> None:
+        # Mail settings are read by a worker long after start-up: a mistake is told now.
+        if self.smtp_url:
+            url = urlsplit(self.smtp_url)
+            if url.scheme not in {"smtp", "smtps"} or not url.hostname:
+                raise SettingsError(f"PORTFOLIO_SMTP_URL: expected smtp://host[:port] or "
+                                    f"smtps://host[:port], got {url.scheme or 'no'} scheme "
+                                    f"and {'no host' if not url.hostname else url.hostname}")
+            if not self.mail_from:
+                raise SettingsError("PORTFOLIO_MAIL_FROM: required when PORTFOLIO_SMTP_URL is "
+                                    "set (the address mail is sent from)")
+        if self.base_url:
+            url = urlsplit(self.base_url)
+            if url.scheme not in {"http", "https"} or not url.hostname:
+                raise SettingsError(f"PORTFOLIO_BASE_URL: expected an absolute http(s) "
+                                    f"address, got {self.base_url!r}")
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,7 +1,7 @@
 """an enrolment's status and end, who held it when, and breaks in learning
 
 Revision ID: 0009_enrolment_history
-Revises: 0007_private_catalogue
+Revises: 0008_outbox
 Create Date: 2026-12-02
 
 """
@@ -13,7 +13,7 @@ import portfolio.core.db
 
 # revision identifiers, used by Alembic.
 revision = '0009_enrolment_history'
-down_revision = '0007_private_catalogue'
+down_revision = '0008_outbox'
 branch_labels = None
 depends_on = None
 

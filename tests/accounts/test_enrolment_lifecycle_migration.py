@@ -15,7 +15,7 @@ from portfolio.core.db import UTCDateTime
 from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
 
-BEFORE, AFTER = "0007_private_catalogue", "0009_enrolment_history"
+BEFORE, AFTER = "0008_outbox", "0009_enrolment_history"
 CREATED = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 ENDED = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -4,6 +4,7 @@ from tests.benchmarks import (
     bench_assessment,
     bench_catalogue,
     bench_concurrency,
+    bench_outbox,
     bench_upload_stream,
     bench_uploads,
     bench_user_import,
@@ -14,7 +15,7 @@ from tests.benchmarks import (
 def main() -> None:
     print("portfolio benchmarks")
     for module in (bench_catalogue, bench_uploads, bench_upload_stream, bench_assessment,
-                   bench_concurrency, bench_verify, bench_user_import):
+                   bench_concurrency, bench_verify, bench_user_import, bench_outbox):
         for line in module.run():
             print(line, flush=True)
 
