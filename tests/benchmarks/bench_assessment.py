@@ -15,7 +15,6 @@ import os
 import statistics
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -46,45 +45,15 @@ def run():
     server = os.environ.get("PORTFOLIO_TEST_DATABASE_URL", "") or DEFAULT_POSTGRES
     if not server.startswith("postgresql"):
         yield f"PostgreSQL: skipped ({server.split(':')[0]} is not a PostgreSQL URL)"
-    elif not _reachable(server):
-        yield f"PostgreSQL: skipped, nothing answers at {_safe(server)}"
+    elif not databases.server_answers(server):
+        yield f"PostgreSQL: skipped, nothing answers at {databases.displayable(server)}"
     else:
         yield from _on_database("PostgreSQL", server)
 
 
-def _reachable(url: str) -> bool:
-    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return True
-    except sa.exc.OperationalError:
-        return False
-    finally:
-        engine.dispose()
-
-
-def _safe(url: str) -> str:
-    return sa.make_url(url).render_as_string(hide_password=True)
-
-
-@contextmanager
-def _database(server_url: str, directory: Path):
-    """A new database from tests.helpers.databases, on ``server_url`` (empty: SQLite)."""
-    saved = databases.SERVER_URL
-    databases.SERVER_URL = server_url
-    try:
-        url = databases.create_database(directory)
-        try:
-            yield url
-        finally:
-            databases.drop_database(url)
-    finally:
-        databases.SERVER_URL = saved
-
-
 def _on_database(label: str, server_url: str):
-    with tempfile.TemporaryDirectory() as directory, _database(server_url,
-                                                               Path(directory)) as url:
+    with (tempfile.TemporaryDirectory() as directory,
+          databases.database_on(server_url, Path(directory)) as url):
         yield from _measure(label, Path(directory), url)
 
 

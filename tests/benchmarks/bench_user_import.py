@@ -11,10 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from tests.helpers import databases
 
@@ -29,10 +26,11 @@ def run():
     label = f"users import, {LEARNERS:,} learners with enrolments on PostgreSQL"
     if not server.startswith("postgresql"):
         yield f"{label}: skipped ({server.split(':')[0]} is not a PostgreSQL URL)"
-    elif not _reachable(server):
-        yield f"{label}: skipped, nothing answers at {_safe(server)}"
+    elif not databases.server_answers(server):
+        yield f"{label}: skipped, nothing answers at {databases.displayable(server)}"
     else:
-        with tempfile.TemporaryDirectory() as directory, _database(server, Path(directory)) as url:
+        with (tempfile.TemporaryDirectory() as directory,
+              databases.database_on(server, Path(directory)) as url):
             seconds = _measure(Path(directory), url)
         verdict = "meets" if seconds < TARGET_S else "MISSES"
         yield f"{label} (target < {TARGET_S:.0f} s): {seconds:.1f} s, {verdict} the target"
@@ -83,36 +81,6 @@ def _measure(directory: Path, url: str) -> float:
         db.session.remove()
         db.engine.dispose()
     return seconds
-
-
-def _reachable(url: str) -> bool:
-    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return True
-    except sa.exc.OperationalError:
-        return False
-    finally:
-        engine.dispose()
-
-
-def _safe(url: str) -> str:
-    return sa.make_url(url).render_as_string(hide_password=True)
-
-
-@contextmanager
-def _database(server_url: str, directory: Path):
-    """A new database on ``server_url``, dropped afterwards."""
-    saved = databases.SERVER_URL
-    databases.SERVER_URL = server_url
-    try:
-        url = databases.create_database(directory)
-        try:
-            yield url
-        finally:
-            databases.drop_database(url)
-    finally:
-        databases.SERVER_URL = saved
 
 
 if __name__ == "__main__":

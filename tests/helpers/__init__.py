@@ -6,7 +6,8 @@ imports from it).
   (a database to the head revision, with the catalogue loaded) and ``app_on_new_database``
   (an app on a database of its own, dropped afterwards).
 - ``databases``: throw-away SQLite or PostgreSQL databases (``create_database``,
-  ``drop_database``, ``on_postgres``).
+  ``drop_database``, ``database_on`` a given server, ``on_postgres``, ``server_answers``,
+  ``displayable``).
 - ``factories``: test data: ``PASSWORD``, ``make_user``, ``make_enrolment``, ``make_people``
   (two centres, two users of each role, enrolments).
 - ``web``: the test client: ``csrf_token``, ``token_in`` (the token of a page's HTML),
