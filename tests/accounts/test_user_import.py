@@ -235,4 +235,4 @@ def test_the_statements_run_do_not_grow_with_the_file(session, people):
         return [s for s in run if on_postgres() or not s.lstrip().startswith("INSERT")]
 
     small, large = statements(0, 5), statements(100, 60)
-    assert len(small) == len(large) and len(small) <= (11 if on_postgres() else 7)
+    assert len(small) == len(large) and len(small) <= (12 if on_postgres() else 7)
