@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from portfolio.config import Settings
 from portfolio.core.backup.manifest import BackupError, Entry, Manifest, file_sha256
+from portfolio.core.db import SQLITE_BUSY_TIMEOUT_MS
 from portfolio.core.parallel import map_bounded
 from portfolio.core.storage import PROBE_PREFIX, MissingObject, ObjectStore
 
@@ -25,7 +26,6 @@ DATABASE_FILE = "database.sqlite3"
 #: The instance folder's secrets (see ``portfolio.config``): the session signing key and the
 #: embedded store's secret key. Settings given in the environment are the operator's to keep.
 SECRET_FILES = ("secret_key", "s3_secret_key")
-SQLITE_BUSY_TIMEOUT_S = 15
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _copy_database(source: Path, copy: Path) -> str:
     if not source.is_file():
         raise BackupError(f"There is no database at {source}: nothing to back up.")
     os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    live = sqlite3.connect(source, timeout=SQLITE_BUSY_TIMEOUT_S)
+    live = sqlite3.connect(source, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     snapshot = sqlite3.connect(copy)
     try:
         live.backup(snapshot)
