@@ -77,8 +77,8 @@ class StaffRecord(Base):
         return STANDINGS[self.status]
 
     @property
-    def role_label(self) -> str:
-        return ROLE_LABELS[self.role]
+    def short_role_label(self) -> str:
+        return "Assessor" if self.role == "assessor" else "IQA"
 
     def __repr__(self) -> str:
         return (f"<StaffRecord user={self.user_id} qualification={self.qualification_id} "
