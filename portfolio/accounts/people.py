@@ -92,6 +92,13 @@ def _refuse_open_enrolments(session: Session, person: User, centre_id: int, role
                                 f"caseload” below).")
 
 
+def _lock_person(session: Session, person: User) -> None:
+    """Serialise role changes to one person (two admins at once would otherwise both grant the
+    same role), and read their grants as the last change left them."""
+    session.execute(sa.select(User.id).where(User.id == person.id).with_for_update())
+    session.expire(person, ["grants"])
+
+
 def change_roles(session: Session, person: User, actor: User, roles: Collection[str]) -> None:
     """Make ``roles`` the roles ``person`` holds in their centre. A removed role's grants end
     now (``expires_at``) and stay as the record of when it was held; an added one is granted by
@@ -101,6 +108,7 @@ def change_roles(session: Session, person: User, actor: User, roles: Collection[
     The change reaches the person on their next request: each request loads the user and their
     grants afresh (``sessions.load_user``)."""
     require_manager(person, actor)
+    _lock_person(session, person)
     centre_id = person.centre_id
     unknown = set(roles) - set(ROLE_LABELS)
     if unknown:

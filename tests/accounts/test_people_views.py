@@ -137,3 +137,8 @@ def test_everyone_sees_their_own_profile_read_only(login, people, session, who):
     assert person.email in page and "<form" not in page.split("<main>")[1].split("Log out")[0]
     assert ("Qualified (TAQA)" in page) == (who == "assessor1")
     assert person.role_labels.split(",")[0] in page
+
+
+def test_the_profile_needs_a_login(client):
+    response = client.get("/account")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
