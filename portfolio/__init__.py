@@ -20,6 +20,7 @@ def create_app(settings=None, **overrides):
     from portfolio.accounts.enrolment_views import blueprint as enrolments_blueprint
     from portfolio.accounts.import_cli import users_cli
     from portfolio.accounts.import_views import blueprint as imports_blueprint
+    from portfolio.accounts.people_views import blueprint as people_blueprint
     from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
@@ -66,6 +67,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(accounts_blueprint)
     app.register_blueprint(imports_blueprint)
     app.register_blueprint(enrolments_blueprint)
+    app.register_blueprint(people_blueprint)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
     app.register_blueprint(assessment_blueprint)

@@ -41,3 +41,25 @@ enrolment_break_recorded = Event(
 enrolment_break_ended = Event("enrolment.break_ended", "ended a break in learning on {ends_on}")
 enrolment_withdrawn = Event("enrolment.withdrawn", "withdrew the learner on {ended_on}: {reason}")
 enrolment_completed = Event("enrolment.completed", "completed the enrolment on {ended_on}")
+
+
+def _roles(roles) -> str:
+    return ", ".join(ROLE_LABELS.get(role, role).lower() for role in roles) or "none"
+
+
+def _details_changed(data) -> str:
+    before, after = data.get("before", {}), data.get("after", {})
+    return "changed the account's " + "; ".join(
+        f"{key} from {before.get(key)} to {after[key]}" for key in after
+        if after[key] != before.get(key))
+
+
+#: ``before`` and ``after`` hold the name and email.
+user_details_changed = Event("user.details_changed", _details_changed)
+user_roles_changed = Event(
+    "user.roles_changed",
+    lambda data: f"changed the roles of {data.get('email', '?')} from "
+                 f"{_roles(data.get('before', []))} to {_roles(data.get('after', []))}")
+staff_record_made = Event(
+    "staff_record.made",
+    "recorded {name} as {role} on {qualification}: {status} since {started_on}")

@@ -123,7 +123,8 @@ def set_enabled(user_id: int, change: str):
             action = services.deactivate_user if change == "deactivate" else \
                 services.reactivate_user
             action(db.session, user, actor=current_user)
-    return redirect(url_for("accounts.users"))
+    # The person's page sends its own address, to come back to it.
+    return redirect(safe_next_url(request.form.get("next"), "accounts.users"))
 
 
 @blueprint.route("/admin/enrolments", methods=["GET", "POST"])
