@@ -78,7 +78,7 @@ def _unit_ready(session: Session, occurrence: Occurrence, enrolment: Enrolment,
                 unit_id: int) -> None:
     """Every criterion of the unit met: the learner declares it where the qualification asks,
     else (or once declared) the assessor signs it off."""
-    if not first_time(session, ("unit ready", enrolment.id, unit_id)):
+    if not first_time(session, ("unit ready", occurrence.name, enrolment.id, unit_id)):
         return
     progress = progress_for(session, [enrolment])[enrolment.id]
     unit = progress.unit(unit_id)

@@ -8,8 +8,8 @@ app behind a login.
 
 from __future__ import annotations
 
+import functools
 import logging
-import weakref
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from portfolio.accounts.models import User
 from portfolio.core.db import utcnow
 from portfolio.core.errors import DomainError
 from portfolio.core.mail import absolute_url, enqueue_mail
+from portfolio.core.transaction import after_commit, after_rollback
 from portfolio.notifications.events import mail_preference_changed
 from portfolio.notifications.models import (
     DEFAULT_MAIL,
@@ -43,10 +44,9 @@ KINDS = {
 #: Notifications on one page of the inbox.
 PAGE = 50
 
-#: What each open transaction has already told, so that one change told many times over (a
-#: decision per criterion of one item) makes one notification per person. Keyed by the root
-#: transaction, so it goes with it.
-_told: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Where a session keeps what its open transaction has already told, so that one change told
+#: many times over (a decision per criterion of one item) makes one notification per person.
+_TOLD = "portfolio.notifications.told"
 
 
 class NotificationError(DomainError):
@@ -55,7 +55,12 @@ class NotificationError(DomainError):
 
 def first_time(session: Session, key: object) -> bool:
     """True the first time ``key`` is asked about in the session's current transaction."""
-    told = _told.setdefault(session.get_transaction(), set())
+    told = session.info.get(_TOLD)
+    if told is None:
+        told = session.info[_TOLD] = set()
+        forget = functools.partial(session.info.pop, _TOLD, None)
+        after_commit(session, forget)
+        after_rollback(session, forget)
     if key in told:
         return False
     told.add(key)
