@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
@@ -40,14 +40,16 @@ def every(interval: dt.timedelta, name: str):
 class Schedule:
     """When each registered job last ran in this worker."""
 
-    def __init__(self):
+    def __init__(self, jobs: Sequence[PeriodicJob] | None = None):
+        #: The registered jobs unless others are given (a test's).
+        self._jobs = _jobs if jobs is None else list(jobs)
         self._last: dict[str, dt.datetime] = {}
 
     def run_due(self, now: dt.datetime) -> float | None:
         """Run the jobs due at ``now`` (a failure is logged, and the job tried again at its next
         turn); returns seconds until the next is due, None if none is registered."""
         waits = []
-        for job in _jobs:
+        for job in self._jobs:
             last = self._last.get(job.name)
             if last is None or now - last >= job.interval:
                 self._last[job.name] = now

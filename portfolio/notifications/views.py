@@ -35,11 +35,12 @@ def inbox():
 @blueprint.post("/notifications/<int:notification_id>/open")
 def open_notification(notification_id: int):
     notification = require(is_recipient, db.session.get(Notification, notification_id))
-    if not EmptyForm().validate_on_submit():
-        return redirect(url_for("notifications.inbox"))
-    with committing() as done:
-        link = services.open_notification(db.session, notification)
-    return redirect(safe_next_url(link) if done else url_for("notifications.inbox"))
+    if EmptyForm().validate_on_submit():
+        with committing() as done:
+            link = services.open_notification(db.session, notification)
+        if done:
+            return redirect(safe_next_url(link))
+    return redirect(url_for("notifications.inbox"))
 
 
 @blueprint.post("/notifications/read")
