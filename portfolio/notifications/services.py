@@ -41,6 +41,8 @@ KINDS = {
     "unit_unlocked": "A unit has been unlocked",
     "enrolment_moved": "A learner's enrolment has moved",
 }
+#: Longest sentence kept (the column's size).
+TEXT_LENGTH = 300
 #: Notifications on one page of the inbox.
 PAGE = 50
 
@@ -86,13 +88,18 @@ def notify(session: Session, recipient_ids: Iterable[int | None], *, actor_id: i
     made = []
     for user, mail in recipients:
         notification = Notification(recipient_id=user.id, centre_id=centre_id, kind=kind,
-                                    text=text[:300], link=link)
+                                    text=_shortened(text), link=link)
         session.add(notification)
         made.append(notification)
         if (mail or DEFAULT_MAIL) == "immediate":
             _mail_at_once(session, user, kind, link)
     session.flush()
     return made
+
+
+def _shortened(text: str) -> str:
+    """The sentence within its column, cut with an ellipsis (long titles and names)."""
+    return text if len(text) <= TEXT_LENGTH else text[:TEXT_LENGTH - 1].rstrip() + "…"
 
 
 def _mail_at_once(session: Session, user: User, kind: str, link: str) -> None:

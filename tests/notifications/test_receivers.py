@@ -9,6 +9,7 @@ from portfolio.accounts.enrolments import move_enrolment
 from portfolio.assessment.units import declare_unit, sign_off_unit, unlock_unit
 from portfolio.evidence import services as evidence
 from portfolio.notifications.models import Notification
+from portfolio.notifications.services import TEXT_LENGTH
 from tests.helpers.assessment import add_item, criteria_of, decide, meet_unit, unit_node
 
 
@@ -111,6 +112,14 @@ def test_a_move_tells_the_old_and_new_holders_but_not_the_admin(session, people)
     assert links == {people.assessor2.id: f"/enrolments/{enrolment.id}/progress",
                      people.iqa2.id: f"/enrolments/{enrolment.id}/progress",
                      people.assessor1.id: "/", people.iqa1.id: "/"}
+
+
+def test_a_long_title_is_cut_to_the_sentence_column_with_an_ellipsis(session, people):
+    people.learner1.name = "L" * 150
+    add_item(session, people.enrolment1, criteria_of(session, people.enrolment1, "301", 1),
+             title="A" * 200)
+    [notification] = session.scalars(sa.select(Notification))
+    assert len(notification.text) == TEXT_LENGTH and notification.text.endswith("A…")
 
 
 def test_a_disabled_account_is_not_told(session, people):

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
+from portfolio.core.audit import AuditEvent
 from portfolio.notifications.models import Notification, NotificationPreference
 from portfolio.notifications.services import PAGE
 from tests.helpers.queries import count_queries, count_rows
@@ -135,12 +136,18 @@ def test_the_mail_preference_is_saved_and_a_bad_choice_is_refused(login, people,
         follow_redirects=True)
     assert "Your email preference is saved." in flashes(text(response))
     assert session.get(NotificationPreference, people.learner1.id).mail == "digest"
+    [event] = session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "notifications.mail_preference_changed"))
+    assert event.actor_id == people.learner1.id
     assert checked(text(client.get("/account/notifications"))) == "digest"
 
 
-def test_pages_need_a_login(client):
+def test_pages_need_a_login_and_an_anonymous_page_counts_nothing(client):
     assert client.get("/notifications").status_code == 302
     assert client.get("/account/notifications").status_code == 302
+    with count_queries() as statements:
+        assert client.get("/login").status_code == 200
+    assert not any("notifications" in statement for statement in statements)
 
 
 def _inbox_statements(client, session) -> list[str]:
