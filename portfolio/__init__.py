@@ -36,6 +36,9 @@ def create_app(settings=None, **overrides):
     from portfolio.evidence.cli import storage_cli
     from portfolio.evidence.views import blueprint as evidence_blueprint
     from portfolio.extensions import csrf, db, login_manager, migrate
+    from portfolio.notifications import receivers  # noqa: F401  (tells people of events)
+    from portfolio.notifications.cli import notifications_cli
+    from portfolio.notifications.views import blueprint as notifications_blueprint
 
     settings = settings or Settings.from_environ()
     private_instance_folder(settings.instance_path)
@@ -71,11 +74,13 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
     app.register_blueprint(assessment_blueprint)
+    app.register_blueprint(notifications_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(notifications_cli)
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -5,8 +5,9 @@ services emit them after changing the database. Receivers never need the sender'
 
 - receivers of every event, such as the audit trail, and receivers of one event run at once, in
   the sender's transaction, so what they write commits or rolls back with the change;
-- after-commit receivers (notifications) run only once the change is durable, with the
-  occurrence's plain values, never ORM objects.
+- after-commit receivers run only once the change is durable, with the occurrence's plain
+  values, never ORM objects. (Notifications are made in the sender's transaction instead, so
+  that they and their outbox mail commit or roll back with the change.)
 
 Each event also says how to describe an occurrence in a sentence, for the audit trail viewer.
 """

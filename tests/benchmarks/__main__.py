@@ -4,6 +4,7 @@ from tests.benchmarks import (
     bench_assessment,
     bench_catalogue,
     bench_concurrency,
+    bench_notifications,
     bench_outbox,
     bench_upload_stream,
     bench_uploads,
@@ -15,7 +16,8 @@ from tests.benchmarks import (
 def main() -> None:
     print("portfolio benchmarks")
     for module in (bench_catalogue, bench_uploads, bench_upload_stream, bench_assessment,
-                   bench_concurrency, bench_verify, bench_user_import, bench_outbox):
+                   bench_concurrency, bench_verify, bench_user_import, bench_outbox,
+                   bench_notifications):
         for line in module.run():
             print(line, flush=True)
 

@@ -26,6 +26,7 @@ from portfolio.config import Settings
 from portfolio.core.db import utcnow
 from portfolio.core.mail.outbox import OutboxMail, mail_waiting
 from portfolio.core.mail.smtp import MailServerError, SmtpConnection, compose
+from portfolio.core.periodic import Schedule
 from portfolio.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -180,15 +181,18 @@ class MailWorker:
             logger.warning("PORTFOLIO_BASE_URL is not set: mail that links to the site is "
                            "refused when written")
         logger.info("mail worker sending the outbox through %s://%s", *_safe_address(settings))
+        # Jobs the features registered (the daily digest) run here: they write mail.
+        schedule = Schedule()
         with self.app.app_context():
             while not self._stopping.is_set():
                 mail_waiting.clear()
                 wait = self.poll_seconds
                 try:
+                    job_due = schedule.run_due(utcnow())
                     deliver_all(settings)
-                    due = next_due(utcnow())
-                    if due is not None:
-                        wait = min(wait, due)
+                    for due in (next_due(utcnow()), job_due):
+                        if due is not None:
+                            wait = min(wait, due)
                 except Exception:
                     # A database that is briefly away must not end the worker: try again later.
                     logger.exception("the mail worker failed; trying again in %s s", wait)
