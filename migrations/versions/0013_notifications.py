@@ -1,7 +1,7 @@
 """notifications and each person's mail preference
 
 Revision ID: 0013_notifications
-Revises: 0010_pathways
+Revises: 0012_staff_records
 Create Date: 2026-12-02
 
 """
@@ -13,7 +13,7 @@ import portfolio.core.db
 
 # revision identifiers, used by Alembic.
 revision = '0013_notifications'
-down_revision = '0010_pathways'
+down_revision = '0012_staff_records'
 branch_labels = None
 depends_on = None
 
