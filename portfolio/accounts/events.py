@@ -41,3 +41,16 @@ enrolment_break_recorded = Event(
 enrolment_break_ended = Event("enrolment.break_ended", "ended a break in learning on {ends_on}")
 enrolment_withdrawn = Event("enrolment.withdrawn", "withdrew the learner on {ended_on}: {reason}")
 enrolment_completed = Event("enrolment.completed", "completed the enrolment on {ended_on}")
+
+
+def _link_sentence(data) -> str:
+    kind = "a password reset link" if data.get("purpose") == "reset" else \
+        "a set-your-password link"
+    return f"issued {kind} for {data.get('email', '?')}"
+
+
+#: A password link made (``purpose``: ``set`` or ``reset``); the token itself is never recorded.
+password_link_issued = Event("user.password_link_issued", _link_sentence)
+password_set_by_link = Event("user.password_set_by_link",
+                             "set their password with an emailed link ({purpose})")
+centre_created = Event("centre.created", "created the centre {name}")
