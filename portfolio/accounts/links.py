@@ -124,10 +124,11 @@ def issue_links(session: Session, users: Sequence[User], purpose: str, *,
             PasswordLink.user_id.in_(ids[start:start + 1000]), PasswordLink.used_at.is_(None),
             PasswordLink.superseded_at.is_(None)).values(superseded_at=now))
     tokens = [secrets.token_urlsafe(32) for _ in users]
-    session.add_all(PasswordLink(
+    # Core's executemany: the ORM would insert the rows one statement each to fetch their ids.
+    session.execute(sa.insert(PasswordLink), [dict(
         token_digest=token_digest(token), user_id=user.id, purpose=purpose, created_at=now,
         expires_at=now + LIFETIMES[purpose], issued_by_id=actor.id if actor else None)
-        for user, token in zip(users, tokens, strict=True))
+        for user, token in zip(users, tokens, strict=True)])
     for user in users:
         password_link_issued.emit(session, actor=actor, centre_id=user.centre_id, subject=user,
                                   email=user.email, purpose=purpose)
