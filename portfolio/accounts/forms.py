@@ -43,7 +43,8 @@ class UserForm(FlaskForm):
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    account_type = RadioField("Account", choices=[("learner", "Learner"), ("staff", "Staff")],
+    account_type = RadioField("Account", choices=choices([("learner", "Learner"),
+                                                          ("staff", "Staff")]),
                               validators=[InputRequired("Choose learner or staff.")])
     # Checked here, not by the browser: "at least one when staff" is no HTML attribute.
     staff_roles = SelectMultipleField(
