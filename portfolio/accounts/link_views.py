@@ -20,37 +20,42 @@ blueprint = Blueprint("passwords", __name__)
 blueprint.add_app_template_global(can_send_password_link)
 
 
-def _private(response_and_status):
-    """A page showing a token's form: kept out of caches, since its address is the secret."""
-    body, status = response_and_status
-    return body, status, {"Cache-Control": "no-store"}
+def _link_page(template: str, status: int = 200, **context):
+    """A page at a link's address: kept out of caches, since the address is the secret."""
+    return render_template(template, **context), status, {"Cache-Control": "no-store"}
 
 
 @blueprint.route("/password/forgot", methods=["GET", "POST"])
 def forgot():
     form = ForgotPasswordForm()
+
+    def page(status: int = 200, sent: bool = False):
+        return render_template("passwords/forgot.html", form=form, sent=sent), status
+
     if not invitations.mail_is_configured():
         form.form_errors.append("Mail is not set up on this site, so no link can be sent: ask "
                                 "your centre's admin to help you.")
-        return render_template("passwords/forgot.html", form=form, sent=False), 503
+        return page(503)
     if form.validate_on_submit():
         with committing(flash_messages=False) as done:
             found = links.request_reset(db.session, form.email.data, client_address())
             if found is not None:
                 invitations.link_mail(db.session, *found)
         if done:
-            return render_template("passwords/forgot.html", form=form, sent=True)
-        form.email.errors.append(done.error)
-        return render_template("passwords/forgot.html", form=form, sent=False), \
-            429 if done.status == 422 else done.status
-    return render_template("passwords/forgot.html", form=form, sent=False)
+            return page(sent=True)
+        if done.status == 422:  # the one refusal: too many requests from this client
+            form.email.errors.append(done.error)
+            return page(429)
+        form.form_errors.append(done.error)
+        return page(done.status)
+    return page()
 
 
 @blueprint.route("/password/set/<token>", methods=["GET", "POST"])
 def set_password(token: str):
     link = links.usable_link(db.session, token)
     if link is None:
-        return _private((render_template("passwords/unusable.html"), 410))
+        return _link_page("passwords/unusable.html", 410)
     user = db.session.get(User, link.user_id)
     form = SetPasswordForm()
     if form.validate_on_submit():
@@ -62,12 +67,12 @@ def set_password(token: str):
             logout_user()
             flash("Your password is set: log in with it.", "info")
             return redirect(url_for("accounts.login"))
-        if done.error == links.UNUSABLE:
-            return _private((render_template("passwords/unusable.html"), 410))
-        form.new.errors.append(done.error)
-        return _private((render_template("passwords/set.html", form=form, user=user),
-                         done.status))
-    return _private((render_template("passwords/set.html", form=form, user=user), 200))
+        if done.error == links.UNUSABLE:  # used by another submit since this one began
+            return _link_page("passwords/unusable.html", 410)
+        # What else refuses is the password's strength, or a busy database.
+        (form.new.errors if done.status == 422 else form.form_errors).append(done.error)
+        return _link_page("passwords/set.html", done.status, form=form, user=user)
+    return _link_page("passwords/set.html", form=form, user=user)
 
 
 @blueprint.post("/admin/users/<int:user_id>/reset-link")

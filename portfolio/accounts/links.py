@@ -111,10 +111,11 @@ def purpose_for(user: User) -> str:
 
 
 def issue_links(session: Session, users: Sequence[User], purpose: str, *,
-                actor: User | None = None, now: dt.datetime | None = None) -> list[str]:
+                actor: User | None = None, address: str | None = None,
+                now: dt.datetime | None = None) -> list[str]:
     """A new link of ``purpose`` for each of ``users`` (enabled), superseding their unused ones;
     returns the tokens in the same order. One statement per table whatever the number of users,
-    for an import of thousands."""
+    for an import of thousands. ``address``: the client that asked, for the audit trail."""
     now = now or utcnow()
     if any(not user.is_enabled for user in users):
         raise AccountError("A deactivated account gets no password link.")
@@ -131,14 +132,14 @@ def issue_links(session: Session, users: Sequence[User], purpose: str, *,
         for user, token in zip(users, tokens, strict=True)])
     for user in users:
         password_link_issued.emit(session, actor=actor, centre_id=user.centre_id, subject=user,
-                                  email=user.email, purpose=purpose)
+                                  address=address, email=user.email, purpose=purpose)
     session.flush()
     return tokens
 
 
 def issue_link(session: Session, user: User, purpose: str, *, actor: User | None = None,
-               now: dt.datetime | None = None) -> str:
-    return issue_links(session, [user], purpose, actor=actor, now=now)[0]
+               address: str | None = None, now: dt.datetime | None = None) -> str:
+    return issue_links(session, [user], purpose, actor=actor, address=address, now=now)[0]
 
 
 def _usable(now: dt.datetime):
@@ -211,4 +212,4 @@ def request_reset(session: Session, email: str, address: str,
     if user is None or for_email >= REQUESTS_PER_EMAIL:
         return None
     purpose = purpose_for(user)
-    return user, issue_link(session, user, purpose, now=now), purpose
+    return user, issue_link(session, user, purpose, address=address, now=now), purpose

@@ -12,6 +12,7 @@ from flask import g
 
 from portfolio.accounts import links
 from portfolio.accounts.services import deactivate_user
+from portfolio.core.audit import AuditEvent
 from tests.helpers.factories import PASSWORD, make_user
 from tests.helpers.mail import link_token, outbox, with_mail
 from tests.helpers.queries import count_rows
@@ -71,6 +72,9 @@ def test_forgot_password_answers_the_same_for_any_address(app, mail, session, pe
     assert mail_sent.subject == "Reset your portfolio password"
     assert link_token(mail_sent.text_body)
     assert PASSWORD not in mail_sent.text_body and "North" not in mail_sent.text_body
+    issued = session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "user.password_link_issued"))
+    assert (issued.actor_id, issued.object_id, issued.address) == (None, sam.id, "10.0.0.1")
 
 
 def test_forgot_password_is_limited_per_address_and_per_client(app, mail, session, sam, kit):
