@@ -17,10 +17,12 @@ def create_app(settings=None, **overrides):
     # Imported for their effect: the audit trail receives every event; assessment answers the
     # evidence feature's hooks.
     from portfolio.accounts import sessions
+    from portfolio.accounts.cli import centre_cli, user_cli
     from portfolio.accounts.enrolment_views import blueprint as enrolments_blueprint
     from portfolio.accounts.import_cli import users_cli
     from portfolio.accounts.import_views import blueprint as imports_blueprint
     from portfolio.accounts.people_views import blueprint as people_blueprint
+    from portfolio.accounts.link_views import blueprint as passwords_blueprint
     from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
@@ -69,6 +71,7 @@ def create_app(settings=None, **overrides):
 
     app.register_blueprint(accounts_blueprint)
     app.register_blueprint(imports_blueprint)
+    app.register_blueprint(passwords_blueprint)
     app.register_blueprint(enrolments_blueprint)
     app.register_blueprint(people_blueprint)
     app.register_blueprint(catalogue_blueprint)
@@ -79,6 +82,8 @@ def create_app(settings=None, **overrides):
     app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(centre_cli)
+    app.cli.add_command(user_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(notifications_cli)
 

@@ -1,7 +1,7 @@
 """staff records: an assessor's or IQA's standing per qualification, one append-only row per change
 
 Revision ID: 0012_staff_records
-Revises: 0010_pathways
+Revises: 0011_password_links
 Create Date: 2026-12-02
 
 """
@@ -13,7 +13,7 @@ import portfolio.core.db
 
 # revision identifiers, used by Alembic.
 revision = '0012_staff_records'
-down_revision = '0010_pathways'
+down_revision = '0011_password_links'
 branch_labels = None
 depends_on = None
 

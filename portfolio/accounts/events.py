@@ -63,3 +63,15 @@ user_roles_changed = Event(
 staff_record_made = Event(
     "staff_record.made",
     "recorded {name} as {role} on {qualification}: {status} since {started_on}")
+
+def _link_sentence(data) -> str:
+    kind = "a password reset link" if data.get("purpose") == "reset" else \
+        "a set-your-password link"
+    return f"issued {kind} for {data.get('email', '?')}"
+
+
+#: A password link made (``purpose``: ``set`` or ``reset``); the token itself is never recorded.
+password_link_issued = Event("user.password_link_issued", _link_sentence)
+password_set_by_link = Event("user.password_set_by_link",
+                             "set their password with an emailed link ({purpose})")
+centre_created = Event("centre.created", "created the centre {name}")

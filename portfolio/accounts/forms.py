@@ -8,11 +8,13 @@ from wtforms import (
     DateField,
     EmailField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
+    ValidationError,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portfolio.accounts.models import ROLE_LABELS
@@ -32,13 +34,34 @@ class ChangePasswordForm(FlaskForm):
         DataRequired(), EqualTo("new", message="The two new passwords are not the same.")])
 
 
+STAFF_ROLES = [role for role in ROLE_LABELS if role != "learner"]
+
+
 class UserForm(FlaskForm):
+    """A new person: a learner, or staff with any set of the staff roles. No password: they set
+    their own from the link they are mailed."""
+
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=10, max=1000)])
-    roles = SelectMultipleField(
-        "Roles", choices=choices(ROLE_LABELS.items()), validators=[DataRequired()],
+    account_type = RadioField("Account", choices=choices([("learner", "Learner"),
+                                                          ("staff", "Staff")]),
+                              validators=[InputRequired("Choose learner or staff.")])
+    # Checked here, not by the browser: "at least one when staff" is no HTML attribute.
+    staff_roles = SelectMultipleField(
+        "Staff roles", choices=choices((role, ROLE_LABELS[role]) for role in STAFF_ROLES),
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+    def validate_staff_roles(self, field) -> None:
+        if self.account_type.data == "staff" and not field.data:
+            raise ValidationError("Choose at least one role for a member of staff.")
+        if self.account_type.data == "learner" and field.data:
+            raise ValidationError("A learner holds no staff role: untick the roles, or choose "
+                                  "staff.")
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return ("learner",) if self.account_type.data == "learner" else tuple(
+            self.staff_roles.data)
 
 
 class EnrolmentForm(FlaskForm):

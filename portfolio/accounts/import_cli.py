@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from portfolio.accounts.imports import MAX_BYTES, ImportRefused, import_learners
+from portfolio.accounts.invitations import import_summary
 from portfolio.accounts.models import Centre
 from portfolio.extensions import db
 
@@ -55,6 +56,4 @@ def import_command(centre_name, dry_run, file):
                    "their enrolments. Nothing was imported.")
         return
     db.session.commit()
-    # The set-your-password link will reach result.new_user_ids; until then no password works.
-    click.echo(f"{result.summary} New learners have no password yet: they log in once one is "
-               "set for them.")
+    click.echo(import_summary(result))

@@ -26,6 +26,7 @@ from portfolio.accounts.imports import (
     import_learners,
     plan_import,
 )
+from portfolio.accounts.invitations import import_summary
 from portfolio.core.permissions import roles_required
 from portfolio.core.web import committing
 from portfolio.extensions import db
@@ -110,10 +111,7 @@ def confirm():
     finally:
         path.unlink(missing_ok=True)
     if done:
-        # The set-your-password link will go to result.new_user_ids; until then no password
-        # works for them.
-        flash(f"{result.summary} New learners have no password yet: they log in once one is "
-              "set for them.", "info")
+        flash(import_summary(result), "info")
         return redirect(url_for("accounts.users"))
     return render_template("admin/user_import.html", form=UploadForm(formdata=None),
                            problems=problems, columns=COLUMNS, max_rows=MAX_ROWS), done.status

@@ -10,8 +10,9 @@ test_user_import_rules.py`` holds the two to the same answers); the rows are the
 batches, each with the events those services emit.
 
 New learners get no usable password (hashing thousands of random passwords with Argon2 would
-take minutes and serve nobody): ``ImportResult.new_user_ids`` names them, for the set-password
-link to reach them.
+take minutes and serve nobody); when mail is set up, each is mailed a set-your-password link in
+the import's transaction, a few statements for the whole file. ``ImportResult.new_user_ids`` names
+them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session, selectinload
 
+from portfolio.accounts import invitations
 from portfolio.accounts.events import enrolment_created, user_created, users_imported
 from portfolio.accounts.models import Centre, Enrolment, RoleGrant, User
 from portfolio.accounts.services import (
@@ -368,6 +370,11 @@ def import_learners(session: Session, centre: Centre, data: bytes,
             iqa_id=entry.iqa.id)
     users_imported.emit(session, actor=actor, centre_id=centre.id, learners=len(planned),
                         enrolments=len(planned))
+    new_learners = [learner for entry, learner, _ in created if entry.existing is None]
+    if invitations.mail_is_configured():
+        invitations.send_links(session, new_learners, "set", actor=actor)
+        for entry, learner, _ in created:
+            if entry.existing is not None:
+                invitations.added_elsewhere_mail(session, learner, centre)
     session.flush()
-    return ImportResult(planned, [learner.id for entry, learner, _ in created
-                                  if entry.existing is None])
+    return ImportResult(planned, [learner.id for learner in new_learners])

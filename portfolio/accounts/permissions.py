@@ -29,3 +29,9 @@ def can_manage_enrolment(user: User, enrolment: Enrolment) -> bool:
     while it is open (assessors and IQAs see its history; who holds a learner is the centre's
     decision, not the holder's)."""
     return is_centre_admin(user, enrolment.centre_id) and enrolment.is_open
+
+
+def can_send_password_link(user: User, account: User) -> bool:
+    """An admin of the account's own centre, for an active account (another centre that granted
+    it roles may not: a link sets the password of the person's one account)."""
+    return can_manage_account(user, account) and account.is_enabled

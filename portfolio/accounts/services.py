@@ -37,9 +37,9 @@ class AccountError(DomainError):
     """A request refused with a message for the person who made it."""
 
 
-#: Stored for an account created without a password (a bulk import): no Argon2 hash looks like
-#: this, so no password verifies against it until one is set (an admin's reset for now; the
-#: set-your-password link when it comes).
+#: Stored for an account created without a password (added by an admin or the operator, or
+#: imported): no Argon2 hash looks like this, so no password verifies against it until the
+#: person sets one through their set-your-password link (``accounts.links``).
 UNUSABLE_PASSWORD = "!no password set"
 
 
@@ -82,8 +82,9 @@ def change_password(session: Session, user: User, current: str, new: str, *, add
     session.flush()
 
 
-def deactivate_user(session: Session, user: User, actor: User) -> None:
-    """Stop ``user`` logging in and end every session of theirs."""
+def deactivate_user(session: Session, user: User, actor: User | None) -> None:
+    """Stop ``user`` logging in and end every session of theirs (``actor`` None: the operator,
+    at the command line)."""
     _set_enabled(session, user, False, actor)
 
 
@@ -91,11 +92,12 @@ def reactivate_user(session: Session, user: User, actor: User) -> None:
     _set_enabled(session, user, True, actor)
 
 
-def _set_enabled(session: Session, user: User, enabled: bool, actor: User) -> None:
-    """By an admin of the user's centre, never on themselves (a centre keeps its admin)."""
-    if not can_manage_account(actor, user):
+def _set_enabled(session: Session, user: User, enabled: bool, actor: User | None) -> None:
+    """By an admin of the user's centre, never on themselves (a centre keeps its admin), or by
+    the operator (``actor`` None)."""
+    if actor is not None and not can_manage_account(actor, user):
         raise AccountError("Only an admin of the person's centre can do that.")
-    if user.id == actor.id:
+    if actor is not None and user.id == actor.id:
         raise AccountError("You cannot deactivate or reactivate your own account.")
     if user.is_enabled == enabled:
         state = "active" if enabled else "deactivated"
@@ -112,7 +114,9 @@ def _set_enabled(session: Session, user: User, enabled: bool, actor: User) -> No
 class NewUser:
     email: str
     name: str
-    password: str
+    #: None for a person who sets their own through a link (``accounts.invitations``); the demo
+    #: and tests give one.
+    password: str | None
     roles: tuple[str, ...]
 
 
@@ -122,15 +126,16 @@ def create_user(session: Session, centre: Centre, new: NewUser, actor: User | No
     Accounts are one per person across the installation and roles are granted per centre, so
     an email that already has an account in another centre is given the roles here instead of
     a new account. The answer is the same as for a new person, because another centre's people
-    are not this centre's to know of; that person keeps their own password (the initial one is
-    checked like any other and then unused), and a refusal there names no other centre.
+    are not this centre's to know of; that person keeps their own password (an initial one is
+    checked like any other and then unused), and a refusal there names no other centre. Without
+    a password the account has :data:`UNUSABLE_PASSWORD` until its owner sets one.
     """
     email = normalise_email(new.email)
     if not new.roles:
         raise AccountError("Choose at least one role.")
     if "learner" in new.roles and len(new.roles) > 1:
         raise AccountError("A learner account cannot also hold a staff role.")
-    password_hash = hash_password(new.password)
+    password_hash = UNUSABLE_PASSWORD if new.password is None else hash_password(new.password)
     user = session.scalar(sa.select(User).where(User.email == email))
     if user is None:
         user = User(centre_id=centre.id, email=email, name=new.name.strip(),

@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 SEEN_EVERY = dt.timedelta(minutes=5)
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a secret token (a session's, a password link's): its SHA-256, so a copy of
+    the table opens nothing."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -31,7 +33,7 @@ def start_session(session: Session, user: User, address: str) -> str:
     """Open a login session for ``user``; returns the token for the cookie and sets it as the
     user's id for Flask-Login."""
     token = secrets.token_urlsafe(32)
-    session.add(LoginSession(token_digest=_digest(token), user_id=user.id, address=address))
+    session.add(LoginSession(token_digest=token_digest(token), user_id=user.id, address=address))
     session.flush()
     user.login_token = token
     return token
@@ -41,7 +43,7 @@ def load_user(session: Session, token: str) -> User | None:
     """The user of an open session with this token, or None (ended, unknown or deactivated)."""
     found = session.execute(
         sa.select(LoginSession, User).join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_digest == _digest(token), LoginSession.ended_at.is_(None),
+        .where(LoginSession.token_digest == token_digest(token), LoginSession.ended_at.is_(None),
                User.is_enabled)).first()
     if found is None:
         return None
@@ -75,7 +77,7 @@ def end_session(session: Session, user: User) -> None:
     """End the session ``user`` was loaded through (logging out)."""
     if user.login_token is not None:
         session.execute(sa.update(LoginSession).where(
-            LoginSession.token_digest == _digest(user.login_token),
+            LoginSession.token_digest == token_digest(user.login_token),
             LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))
 
 
@@ -84,5 +86,5 @@ def end_sessions(session: Session, user: User, *, keep: str | None = None) -> No
     query = sa.update(LoginSession).where(LoginSession.user_id == user.id,
                                           LoginSession.ended_at.is_(None))
     if keep is not None:
-        query = query.where(LoginSession.token_digest != _digest(keep))
+        query = query.where(LoginSession.token_digest != token_digest(keep))
     session.execute(query.values(ended_at=utcnow()))

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
 from portfolio.accounts import enrolments as enrolments_lifecycle
-from portfolio.accounts import services, sessions
+from portfolio.accounts import invitations, services, sessions
 from portfolio.accounts.forms import (
     AuditFilterForm,
     CatalogueImportForm,
@@ -93,16 +93,24 @@ def users():
     form = UserForm()
     centre_id = current_user.centre_id
     status = 200
-    if form.validate_on_submit():
-        new = services.NewUser(form.email.data, form.name.data, form.password.data,
-                               tuple(form.roles.data))
-        with committing() as done:
-            services.create_user(db.session, current_user.centre, new, actor=current_user)
+    mail_missing = not invitations.mail_is_configured()
+    submitted = form.validate_on_submit()
+    if submitted and mail_missing:
+        form.form_errors.append(invitations.NO_MAIL)
+        status = 422
+    elif submitted:
+        new = services.NewUser(form.email.data, form.name.data, None, form.roles)
+        with committing(flash_messages=False) as done:
+            invitations.add_person(db.session, current_user.centre, new, actor=current_user)
         if done:
             # Worded from what the admin typed, true whether or not the person had an account.
-            flash(f"Added {new.name.strip()} ({services.normalise_email(new.email)}). Someone "
-                  f"who already had an account keeps their own password.", "info")
+            flash(f"Added {new.name.strip()} ({services.normalise_email(new.email)}): they "
+                  f"have been sent an email to set their password, or to log in with the one "
+                  f"they have.", "info")
             return redirect(url_for("accounts.users"))
+        # A refusal of a new person is about their address (it has an account here already, or
+        # one that cannot take these roles); a conflict or a busy database is the form's.
+        (form.email.errors if done.status == 422 else form.form_errors).append(done.error)
         status = done.status
     people = db.session.scalars(
         sa.select(User).where(sa.or_(
@@ -110,7 +118,8 @@ def users():
             sa.exists().where(RoleGrant.user_id == User.id, RoleGrant.centre_id == centre_id)))
         .options(selectinload(User.grants)).order_by(User.name))
     return render_template("admin/users.html", form=form, people=list(people),
-                           buttons=EmptyForm()), status
+                           buttons=EmptyForm(),
+                           mail_missing=mail_missing), status
 
 
 @blueprint.post("/admin/users/<int:user_id>/deactivate", defaults={"change": "deactivate"})

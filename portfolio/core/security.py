@@ -12,7 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portfolio.config import SettingsError
 
 #: Endpoints reachable without logging in; everything else needs a session.
-PUBLIC_ENDPOINTS = frozenset({"accounts.login", "static"})
+PUBLIC_ENDPOINTS = frozenset({"accounts.login", "passwords.forgot", "passwords.set_password",
+                              "static"})
 
 
 def init_security(app: Flask, login_manager, load_user, trusted_proxies: int = 0) -> None:

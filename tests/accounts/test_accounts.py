@@ -12,6 +12,7 @@ from portfolio.accounts import services
 from portfolio.accounts.models import Centre, Enrolment, User
 from portfolio.core.audit import AuditEvent
 from tests.helpers.factories import PASSWORD
+from tests.helpers.mail import with_mail
 from tests.helpers.queries import count_rows
 from tests.helpers.web import csrf_token, log_in
 
@@ -47,7 +48,7 @@ def test_deactivated_users_cannot_log_in(client, people, session):
 
 
 def test_every_endpoint_but_the_public_ones_needs_login(app, client):
-    public = {"accounts.login", "static"}
+    public = {"accounts.login", "passwords.forgot", "passwords.set_password", "static"}
     checked = 0
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public:
@@ -86,15 +87,18 @@ def test_next_url_cannot_leave_the_site(client, people):
     assert response.headers["Location"] == "/"
 
 
-def test_admin_creates_users(login, people, session):
+def test_admin_creates_users(app, login, people, session):
+    with_mail(app)
     client = login(people.admin)
     response = client.post("/admin/users", data={
-        "name": "New Assessor", "email": "New.Assessor@North-College.ac.uk", "password": "a long password",
-        "roles": ["assessor", "iqa"], "csrf_token": csrf_token(client, "/admin/users")})
+        "name": "New Assessor", "email": "New.Assessor@North-College.ac.uk",
+        "account_type": "staff", "staff_roles": ["assessor", "iqa"],
+        "csrf_token": csrf_token(client, "/admin/users")})
     assert response.status_code == 302
     user = session.scalar(sa.select(User).where(User.email == "new.assessor@north-college.ac.uk"))
     assert (user.centre_id, user.is_assessor, user.is_iqa, user.is_learner) == (
         people.centre.id, True, True, False)
+    assert user.password_hash == services.UNUSABLE_PASSWORD  # until they follow their link
 
 
 def test_a_learner_cannot_be_staff(session, people):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterable
 from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
@@ -77,6 +78,21 @@ class OutboxMail(Base):
 
 def enqueue_mail(session: Session, *, to: str, subject: str, text: str) -> OutboxMail:
     """Add a mail to the outbox in the caller's transaction; it is sent once that commits."""
+    return enqueue_mails(session, [(to, subject, text)])[0]
+
+
+def enqueue_mails(session: Session, mails: Iterable[tuple[str, str, str]]) -> list[OutboxMail]:
+    """:func:`enqueue_mail` for many ``(to, subject, text)`` at once, written in one flush (an
+    import's thousands of mails)."""
+    rows = [_outbox_row(to, subject, text) for to, subject, text in mails]
+    session.add_all(rows)
+    session.flush()
+    after_commit(session, mail_waiting.set)
+    return rows
+
+
+def _outbox_row(to: str, subject: str, text: str) -> OutboxMail:
+    """The row of one mail, refusing an address or subject that would break its headers."""
     to = to.strip()
     local, _, domain = to.rpartition("@")
     # One plain address: nothing that would add a recipient or a header.
@@ -89,12 +105,8 @@ def enqueue_mail(session: Session, *, to: str, subject: str, text: str) -> Outbo
                           f"got {subject!r:.60}")
     sender = parseaddr(current_app.config["PORTFOLIO_SETTINGS"].mail_from)[1]
     sender_domain = sender.rpartition("@")[2]
-    mail = OutboxMail(to_address=to, subject=subject, text_body=text,
+    return OutboxMail(to_address=to, subject=subject, text_body=text,
                       message_id=make_msgid(domain=sender_domain or "portfolio.invalid"))
-    session.add(mail)
-    session.flush()
-    after_commit(session, mail_waiting.set)
-    return mail
 
 
 def absolute_url(path: str) -> str:
