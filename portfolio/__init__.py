@@ -21,8 +21,8 @@ def create_app(settings=None, **overrides):
     from portfolio.accounts.enrolment_views import blueprint as enrolments_blueprint
     from portfolio.accounts.import_cli import users_cli
     from portfolio.accounts.import_views import blueprint as imports_blueprint
-    from portfolio.accounts.people_views import blueprint as people_blueprint
     from portfolio.accounts.link_views import blueprint as passwords_blueprint
+    from portfolio.accounts.people_views import blueprint as people_blueprint
     from portfolio.accounts.views import blueprint as accounts_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
