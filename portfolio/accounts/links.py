@@ -110,6 +110,18 @@ def purpose_for(user: User) -> str:
     return "set" if user.password_hash == UNUSABLE_PASSWORD else "reset"
 
 
+def void_links(session: Session, user_ids: Sequence[int], now: dt.datetime | None = None) \
+        -> None:
+    """Make every unused link of these users void: a newer one was issued, one was used, or
+    the address they were mailed to is no longer the person's."""
+    now = now or utcnow()
+    for start in range(0, len(user_ids), 1000):
+        session.execute(sa.update(PasswordLink).where(
+            PasswordLink.user_id.in_(user_ids[start:start + 1000]),
+            PasswordLink.used_at.is_(None), PasswordLink.superseded_at.is_(None))
+            .values(superseded_at=now))
+
+
 def issue_links(session: Session, users: Sequence[User], purpose: str, *,
                 actor: User | None = None, address: str | None = None,
                 now: dt.datetime | None = None) -> list[str]:
@@ -119,11 +131,7 @@ def issue_links(session: Session, users: Sequence[User], purpose: str, *,
     now = now or utcnow()
     if any(not user.is_enabled for user in users):
         raise AccountError("A deactivated account gets no password link.")
-    ids = [user.id for user in users]
-    for start in range(0, len(ids), 1000):
-        session.execute(sa.update(PasswordLink).where(
-            PasswordLink.user_id.in_(ids[start:start + 1000]), PasswordLink.used_at.is_(None),
-            PasswordLink.superseded_at.is_(None)).values(superseded_at=now))
+    void_links(session, [user.id for user in users], now)
     tokens = [secrets.token_urlsafe(32) for _ in users]
     # Core's executemany: the ORM would insert the rows one statement each to fetch their ids.
     session.execute(sa.insert(PasswordLink), [dict(
@@ -174,9 +182,7 @@ def use_link(session: Session, token: str, password: str, now: dt.datetime | Non
     user_id, purpose = claimed
     user = session.get(User, user_id)
     user.password_hash = password_hash
-    session.execute(sa.update(PasswordLink).where(
-        PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None),
-        PasswordLink.superseded_at.is_(None)).values(superseded_at=now))
+    void_links(session, [user.id], now)
     session.execute(sa.update(LoginThrottle).where(LoginThrottle.email == user.email)
                     .values(failures=0, blocked_until=None))
     end_sessions(session, user)

@@ -10,6 +10,7 @@ from collections.abc import Collection
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portfolio.accounts import links
 from portfolio.accounts.events import user_details_changed, user_roles_changed
 from portfolio.accounts.models import ROLE_LABELS, Enrolment, RoleGrant, User
 from portfolio.accounts.permissions import can_manage_account
@@ -52,6 +53,9 @@ def edit_details(session: Session, person: User, actor: User, *, name: str, emai
         # Accounts are one per person across the installation; whose it is, and in which
         # centre, is not this admin's to know.
         raise FieldRefused("email", f"{email} is already the login of another account.")
+    if email != person.email:
+        # Links mailed to the old address must not set the password of the new one's owner.
+        links.void_links(session, [person.id])
     person.name, person.email = name, email
     session.flush()
     user_details_changed.emit(session, actor=actor, centre_id=person.centre_id, subject=person,

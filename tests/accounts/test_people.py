@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from portfolio.accounts import enrolments as lifecycle
+from portfolio.accounts import links
 from portfolio.accounts import people as running
 from portfolio.accounts.models import RoleGrant
 from portfolio.accounts.services import AccountError
@@ -61,6 +62,18 @@ def test_an_email_is_unique_across_the_installation_and_the_refusal_names_no_cen
     assert people.assessor1.email == "assessor1@north.test"
     assert not _events(session, "user.details_changed")
 
+
+
+def test_a_new_email_voids_the_links_mailed_to_the_old_one(people, session):
+    mailed = links.issue_link(session, people.assessor1, "reset")
+    running.edit_details(session, people.assessor1, people.admin, name="Assessor1",
+                         email="asha.new@north.test")
+    with pytest.raises(links.LinkUnusable):
+        links.use_link(session, mailed, "a passphrase for the new address")
+    renamed = links.issue_link(session, people.learner1, "reset")
+    running.edit_details(session, people.learner1, people.admin, name="Lee Renamed",
+                         email="learner1@north.test")
+    assert links.use_link(session, renamed, "a passphrase kept by the rename") == people.learner1
 
 def test_only_an_admin_of_the_persons_centre_edits_them(people, session):
     for actor, person in [(people.other_admin, people.assessor1), (people.admin,
