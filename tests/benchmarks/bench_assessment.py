@@ -11,9 +11,7 @@ is the whole ``client.get`` (WSGI handling included, no network or web server).
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +21,6 @@ from tests.helpers import databases
 from tests.helpers.assessment_data import DIPLOMA, seed_portfolio
 from tests.helpers.queries import count_queries
 
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LEARNERS = 60
 ITEMS, CLAIMS = 2000, 5000
 #: Seeding budget per database; past it the remaining learners get smaller portfolios.
@@ -41,20 +38,7 @@ def run():
     yield (f"assessment pages, {DIPLOMA} (47 units, 736 criteria), learner with {ITEMS:,} items "
            f"and {CLAIMS:,} claims, caseload of {LEARNERS}; Flask test client timing over "
            f"{REQUESTS} requests after one warm-up (whole client.get, no web server):")
-    yield from _on_database("SQLite", "")
-    server = os.environ.get("PORTFOLIO_TEST_DATABASE_URL", "") or DEFAULT_POSTGRES
-    if not server.startswith("postgresql"):
-        yield f"PostgreSQL: skipped ({server.split(':')[0]} is not a PostgreSQL URL)"
-    elif not databases.server_answers(server):
-        yield f"PostgreSQL: skipped, nothing answers at {databases.displayable(server)}"
-    else:
-        yield from _on_database("PostgreSQL", server)
-
-
-def _on_database(label: str, server_url: str):
-    with (tempfile.TemporaryDirectory() as directory,
-          databases.database_on(server_url, Path(directory)) as url):
-        yield from _measure(label, Path(directory), url)
+    yield from databases.on_each_database(_measure)
 
 
 def _measure(label: str, directory: Path, url: str):

@@ -11,9 +11,7 @@ the whole ``client.get`` (no network or web server).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +20,6 @@ import sqlalchemy as sa
 from tests.helpers import databases
 from tests.helpers.queries import count_queries
 
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOTIFICATIONS = 10_000
 FEW = 10
 REQUESTS = 30
@@ -32,20 +29,7 @@ TARGET_MS = 100
 def run():
     yield (f"inbox of a user with {NOTIFICATIONS:,} notifications (a quarter read); Flask test "
            f"client timing over {REQUESTS} requests after one warm-up:")
-    yield from _on_database("SQLite", "")
-    server = os.environ.get("PORTFOLIO_TEST_DATABASE_URL", "") or DEFAULT_POSTGRES
-    if not server.startswith("postgresql"):
-        yield f"PostgreSQL: skipped ({server.split(':')[0]} is not a PostgreSQL URL)"
-    elif not databases.server_answers(server):
-        yield f"PostgreSQL: skipped, nothing answers at {databases.displayable(server)}"
-    else:
-        yield from _on_database("PostgreSQL", server)
-
-
-def _on_database(label: str, server_url: str):
-    with (tempfile.TemporaryDirectory() as directory,
-          databases.database_on(server_url, Path(directory)) as url):
-        yield from _measure(label, Path(directory), url)
+    yield from databases.on_each_database(_measure)
 
 
 def _measure(label: str, directory: Path, url: str):

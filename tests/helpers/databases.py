@@ -4,8 +4,9 @@ by ``PORTFOLIO_TEST_DATABASE_URL``."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,3 +69,24 @@ def drop_database(url: str, server_url: str | None = None) -> None:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+#: The PostgreSQL server benchmarks use when ``PORTFOLIO_TEST_DATABASE_URL`` names none.
+BENCH_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def on_each_database(measure: Callable[[str, Path, str], Iterator[str]], *,
+                     sqlite: bool = True) -> Iterator[str]:
+    """For benchmarks: the lines ``measure(label, directory, url)`` yields on a new SQLite
+    database (unless ``sqlite`` is false), then on a new PostgreSQL one when the suite's server
+    (or the local default) answers, else a line saying why PostgreSQL was skipped."""
+    server = SERVER_URL or BENCH_POSTGRES
+    for label, server_url in ((("SQLite", ""),) if sqlite else ()) + (("PostgreSQL", server),):
+        if label == "PostgreSQL" and not server.startswith("postgresql"):
+            yield f"PostgreSQL: skipped ({server.split(':')[0]} is not a PostgreSQL URL)"
+        elif label == "PostgreSQL" and not server_answers(server):
+            yield f"PostgreSQL: skipped, nothing answers at {displayable(server)}"
+        else:
+            with (tempfile.TemporaryDirectory() as directory,
+                  database_on(server_url, Path(directory)) as url):
+                yield from measure(label, Path(directory), url)
