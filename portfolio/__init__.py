@@ -30,6 +30,7 @@ def create_app(settings=None, **overrides):
     from portfolio.config import PROJECT_ROOT, Settings, private_instance_folder
     from portfolio.core import audit  # noqa: F401
     from portfolio.core.backup.cli import backup_cli
+    from portfolio.core.dates import init_dates
     from portfolio.core.db import configure_engine
     from portfolio.core.logs import configure_logging
     from portfolio.core.mail.cli import mail_cli
@@ -59,6 +60,7 @@ def create_app(settings=None, **overrides):
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    init_dates(app)
     init_security(app, login_manager, lambda token: sessions.load_user(db.session, token),
                   settings.trusted_proxies)
 
