@@ -10,6 +10,7 @@ import pytest
 
 from portfolio.accounts import enrolments as lifecycle
 from portfolio.accounts.history import EnrolmentBreak
+from portfolio.core.dates import long_date
 from portfolio.evidence.models import EvidenceFile
 from portfolio.extensions import object_store
 from tests.helpers.evidence import upload
@@ -67,7 +68,7 @@ def test_each_form_changes_the_enrolment_and_the_page_shows_it(login, people, se
     assert _post(client, e, "break", starts_on=today.isoformat(), reason="Illness",
                  planned_end_date="2027-12-31").status_code == 302
     page = text(client.get(_page(e)))
-    assert f"On a break since {today:%d %B %Y}" in page
+    assert f"On a break since {long_date(today)}" in page
     assert "31 December 2027 (planned)" in page and "R-EDIT" in page
     pause = session.query(EnrolmentBreak).filter_by(enrolment_id=e.id).one()
     response = client.post(f"/enrolments/{e.id}/breaks/{pause.id}/end",
@@ -81,7 +82,7 @@ def test_each_form_changes_the_enrolment_and_the_page_shows_it(login, people, se
     assert history.index("Assessor1") < history.index("Assessor2")
     assert _post(client, e, "complete", ended_on=today.isoformat()).status_code == 302
     page = text(client.get(_page(e)))
-    assert f"Completed on {today:%d %B %Y}" in page and "read-only" in page
+    assert f"Completed on {long_date(today)}" in page and "read-only" in page
     assert 'id="edit-form"' not in page
 
 
