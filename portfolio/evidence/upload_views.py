@@ -46,16 +46,19 @@ def request_too_large(error):
     return too_large(request.content_length or 0, limits().max_bytes)
 
 
-def _permitted(enrolment_id: int) -> None:
-    """The permission, checked before any byte is read; then no transaction stays open."""
+def _permitted(enrolment_id: int) -> int:
+    """The permission, checked before any byte is read; then no transaction stays open. Returns
+    the uploader's id, read before the transaction ends (reading it after would begin another)."""
     require(can_add_evidence, db.session.get(Enrolment, enrolment_id))
+    uploader_id = current_user.id
     release_connection(db.session)
+    return uploader_id
 
 
 def _upload(enrolment_id: int, ticket: str) -> resumable.ResumableUpload:
-    _permitted(enrolment_id)
+    uploader_id = _permitted(enrolment_id)
     return resumable.ResumableUpload.from_ticket(
-        current_app.config["SECRET_KEY"], ticket, enrolment_id, current_user.id)
+        current_app.config["SECRET_KEY"], ticket, enrolment_id, uploader_id)
 
 
 # The protocol's refusals, wherever a view meets them, as the JSON the uploader reads.
@@ -81,14 +84,14 @@ def store_unavailable(error):
 @blueprint.post("/enrolments/<int:enrolment_id>/uploads/resumable")
 def begin(enrolment_id: int):
     """Start a resumable upload of the ``size`` bytes the JSON body announces."""
-    _permitted(enrolment_id)
+    uploader_id = _permitted(enrolment_id)
     size = (request.get_json(silent=True) or {}).get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         return jsonify(error="Say how large the file is, in bytes."), 400
     current = limits()
-    uploads.check_quota(db.session, current_user.id, current.quota, 1, size)
+    uploads.check_quota(db.session, uploader_id, current.quota, 1, size)
     release_connection(db.session)
-    upload = resumable.begin(object_store(), enrolment_id, current_user.id, size, current)
+    upload = resumable.begin(object_store(), enrolment_id, uploader_id, size, current)
     return jsonify(ticket=upload.ticket(current_app.config["SECRET_KEY"]),
                    part_size=resumable.PART_SIZE), 201
 
@@ -119,7 +122,7 @@ def finish(enrolment_id: int, ticket: str):
                               unquote(request.headers.get("X-Filename", "")), current)
     with committing(flash_messages=False) as done:
         [row] = uploads.record_uploads(db.session, object_store(), [stored], enrolment_id,
-                                       current_user.id, current.quota)
+                                       upload.uploader_id, current.quota)
     if not done:
         return jsonify(error=done.error), done.status
     return jsonify(id=row.id, name=row.original_name, size=row.size,

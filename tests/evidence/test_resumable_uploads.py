@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from portfolio.core.audit import AuditEvent
-from portfolio.core.storage import MiB
+from portfolio.core.multipart import MultipartUploads
+from portfolio.core.storage import MiB, ObjectStore
 from portfolio.evidence import uploads
 from portfolio.evidence.models import EvidenceFile
 from portfolio.evidence.resumable import INCOMING_PREFIX, PART_SIZE
-from portfolio.extensions import object_store
+from portfolio.extensions import db, object_store
 from tests.benchmarks.bench_upload_stream import MP4_HEADER
 from tests.helpers.evidence import criterion_ids, submit_item, upload
 from tests.helpers.samples import PDF
@@ -218,3 +219,40 @@ def test_a_refused_form_lists_the_uploaded_files_and_opens_the_witness_section(l
     assert '<details class="witness" open>' in page
     assert 'id="witness_name-error"' in page
     assert "Witness testimony needs the witness&#39;s name." in page
+
+
+def test_no_transaction_is_open_while_parts_move(login, people, monkeypatch):
+    """Each part, and the joined file on its way through validation, moves with no database
+    transaction open: a phone on a slow signal holds no pooled connection."""
+    client = login(people.learner1)
+    seen = []
+
+    def watching(original):
+        def watched(*args, **kwargs):
+            seen.append((original.__name__, db.session().in_transaction()))
+            return original(*args, **kwargs)
+        return watched
+
+    monkeypatch.setattr(MultipartUploads, "put_part", watching(MultipartUploads.put_part))
+    monkeypatch.setattr(ObjectStore, "put_stream", watching(ObjectStore.put_stream))
+    uploader = Uploader(client, people.enrolment1.id)
+    ticket = uploader.send(video(PART_SIZE + 10, "quiet"))
+    assert uploader.finish(ticket, "quiet.mp4").status_code == 200
+    assert seen == [("put_part", False), ("put_part", False), ("put_stream", False)]
+
+
+def test_the_quota_of_unattached_uploads_holds_for_uploads_in_parts(login, people, app):
+    settings = app.config["PORTFOLIO_SETTINGS"]
+    app.config["PORTFOLIO_SETTINGS"] = dataclasses.replace(
+        settings, unattached_upload_max_files=1, unattached_upload_max_bytes=2 * PART_SIZE)
+    client = login(people.learner1)
+    uploader = Uploader(client, people.enrolment1.id)
+    too_big = uploader.begin(2 * PART_SIZE + 1)
+    assert too_big.status_code == 422 and "the limit is 1 file" in too_big.get_json()["error"]
+
+    # Two begun while there was room; the second to finish finds the quota full.
+    first, second = (uploader.send(video(PART_SIZE + 10, seed)) for seed in ("a", "b"))
+    assert uploader.finish(first, "a.mp4").status_code == 200
+    refused = uploader.finish(second, "b.mp4")
+    assert refused.status_code == 422 and "already have 1 file" in refused.get_json()["error"]
+    assert incoming_objects() == []
