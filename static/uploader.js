@@ -94,6 +94,7 @@
     this.bar = document.createElement("progress");
     this.bar.max = 1;
     this.bar.value = 0;
+    this.bar.setAttribute("aria-label", "Upload of " + this.file.name);
     this.status = document.createElement("span");
     this.status.className = "status";
     var actions = document.createElement("span");

@@ -154,8 +154,21 @@ def test_a_large_file_resumes_after_a_dropped_connection(live_app, phone, tmp_pa
 
     page.route("**/parts/*", drop_the_first_try_of_part_2)
     _add_evidence_page(page, base)
+    page.evaluate("""() => {
+        window.announced = [];
+        const region = document.querySelector("[data-upload-announcer]");
+        new MutationObserver(() => window.announced.push(region.textContent))
+            .observe(region, {childList: true, characterData: true, subtree: true});
+    }""")
     page.set_input_files("input[data-uploader]", [str(film)])
     page.wait_for_selector("li.upload.done", timeout=60_000)
+
+    # Screen readers hear a sentence per tenth of the file at most, then that it is done.
+    announced = page.evaluate("window.announced")
+    assert announced[-1] == "site-visit.mp4 uploaded."
+    tenths = [int(text.split(": ")[1].removesuffix("% uploaded.")) for text in announced[:-1]]
+    assert tenths and tenths == sorted(set(tenths)), announced
+    assert all(tenth % 10 == 0 and 0 < tenth < 100 for tenth in tenths), announced
 
     # Part 1 was not sent again: only the part cut off and the one after it.
     assert parts_sent == ["1", "2", "2", "3"]

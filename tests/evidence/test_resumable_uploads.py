@@ -256,3 +256,12 @@ def test_the_quota_of_unattached_uploads_holds_for_uploads_in_parts(login, peopl
     refused = uploader.finish(second, "b.mp4")
     assert refused.status_code == 422 and "already have 1 file" in refused.get_json()["error"]
     assert incoming_objects() == []
+
+
+def test_an_upload_removed_while_in_parts_is_aborted_at_once(login, people):
+    client = login(people.learner1)
+    uploader = Uploader(client, people.enrolment1.id)
+    ticket = uploader.send(video(PART_SIZE + 10, "removed"), numbers=[1])
+    aborted = client.post(f"{uploader.base}/{ticket}/abort", headers=uploader.headers)
+    assert aborted.get_json() == {"aborted": True}
+    assert uploader.status(ticket).status_code == 404
