@@ -37,6 +37,7 @@ def create_app(settings=None, **overrides):
     from portfolio.core.security import init_security
     from portfolio.core.storage import ObjectStore, StorageConfig
     from portfolio.evidence.cli import storage_cli
+    from portfolio.evidence.upload_views import blueprint as uploads_blueprint
     from portfolio.evidence.views import blueprint as evidence_blueprint
     from portfolio.extensions import csrf, db, login_manager, migrate
     from portfolio.notifications import receivers  # noqa: F401  (tells people of events)
@@ -78,6 +79,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(people_blueprint)
     app.register_blueprint(catalogue_blueprint)
     app.register_blueprint(evidence_blueprint)
+    app.register_blueprint(uploads_blueprint)
     app.register_blueprint(assessment_blueprint)
     app.register_blueprint(notifications_blueprint)
     app.cli.add_command(catalogue_cli)

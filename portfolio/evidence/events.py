@@ -25,3 +25,5 @@ def _claims_changed(data) -> str:
 
 claims_changed = Event("evidence.claims_changed", _claims_changed)
 evidence_withdrawn = Event("evidence.withdrawn", "withdrew evidence “{title}”")
+upload_discarded = Event("evidence.upload_discarded",
+                         "removed the upload “{name}” before adding it to evidence")

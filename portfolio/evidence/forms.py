@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portfolio.core.forms import choices
 from portfolio.evidence.models import METHODS, SETTINGS
+from portfolio.evidence.services import WITNESS_NAME_NEEDED
 
 
 class IntegerListField(SelectMultipleField):
@@ -52,3 +53,12 @@ class EvidenceForm(ClaimsForm):
     files = MultipleFileField("Files")
     uploads = IntegerListField("Uploaded files")
     declaration = BooleanField("I confirm this evidence is my own work")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # The service refuses it too; here the message lands next to the field, and the witness
+        # section opens to show it. (Not an inline validator: Optional() ends the field's chain.)
+        if self.method.data == "witness_testimony" and not (self.witness_name.data or "").strip():
+            self.witness_name.errors = [*self.witness_name.errors, WITNESS_NAME_NEEDED]
+            return False
+        return valid

@@ -135,6 +135,7 @@ class EvidenceFile(Base):
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item: Mapped[EvidenceItem | None] = relationship(back_populates="files")
+    enrolment: Mapped[Enrolment] = relationship()
 
     @property
     def is_image(self) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.permissions import can_view_enrolment
-from portfolio.evidence.models import EvidenceItem
+from portfolio.evidence.models import EvidenceFile, EvidenceItem
 
 
 def can_add_evidence(user: User, enrolment: Enrolment) -> bool:
@@ -31,3 +31,8 @@ def can_resubmit(user: User, item: EvidenceItem, decisions: Mapping[int, Sequenc
     not yet met (``decisions``: the item's decisions by criterion, oldest first)."""
     return (can_add_evidence(user, item.enrolment)
             and any(found and found[-1].outcome == "not_yet_met" for found in decisions.values()))
+
+
+def can_discard_upload(user: User, upload: EvidenceFile) -> bool:
+    """Only the uploader, and only while the file waits unattached for the "Add evidence" form."""
+    return user.is_authenticated and user.id == upload.uploader_id and upload.item_id is None

@@ -24,6 +24,8 @@ from portfolio.evidence.events import claims_changed, evidence_created, evidence
 from portfolio.evidence.hooks import claim_checks
 from portfolio.evidence.models import METHODS, SETTINGS, CriterionClaim, EvidenceFile, EvidenceItem
 
+WITNESS_NAME_NEEDED = "Witness testimony needs the witness's name."
+
 
 class EvidenceError(DomainError):
     """A request refused with a message for the learner."""
@@ -52,7 +54,7 @@ def _check_details(details: ItemDetails, today: dt.date) -> None:
     if details.evidence_date > today:
         raise EvidenceError("The evidence date cannot be in the future.")
     if details.method == "witness_testimony" and not (details.witness_name or "").strip():
-        raise EvidenceError("Witness testimony needs the witness's name.")
+        raise EvidenceError(WITNESS_NAME_NEEDED)
 
 
 def claimable_criteria(session: Session, enrolment: Enrolment, criterion_ids: Iterable[int]
@@ -122,6 +124,19 @@ def create_item(session: Session, enrolment: Enrolment, learner: User, details: 
         files=[{"name": u.original_name, "sha256": u.sha256, "size": u.size} for u in uploads],
         criteria=sorted(c.id for c in criteria))
     return item
+
+
+def waiting_uploads(session: Session, enrolment: Enrolment, learner: User,
+                    upload_ids: Iterable[int]) -> list[EvidenceFile]:
+    """The learner's uploads among ``upload_ids`` still waiting for the "Add evidence" form, as
+    it is shown again after a refusal: the files stay listed because they stay uploaded."""
+    upload_ids = list(upload_ids)
+    if not upload_ids:
+        return []
+    return list(session.scalars(sa.select(EvidenceFile).where(
+        EvidenceFile.id.in_(upload_ids), EvidenceFile.item_id.is_(None),
+        EvidenceFile.enrolment_id == enrolment.id, EvidenceFile.uploader_id == learner.id)
+        .order_by(EvidenceFile.id)))
 
 
 def _cleaned(details: ItemDetails) -> dict:

@@ -26,12 +26,13 @@ from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
 from portfolio.config import Settings
 from portfolio.core.storage import ObjectStore, StorageError
-from portfolio.core.transaction import after_rollback
+from portfolio.core.transaction import after_commit, after_rollback
 from portfolio.core.uploads import UploadRejected, human_size
 from portfolio.core.uploads.containers import CONTAINER_TYPES, check_container
 from portfolio.core.uploads.images import make_derivatives
 from portfolio.core.uploads.sniffing import IMAGE_TYPES, sniff
 from portfolio.core.uploads.streaming import StreamReader
+from portfolio.evidence.events import upload_discarded
 from portfolio.evidence.models import EvidenceFile
 
 logger = logging.getLogger(__name__)
@@ -198,6 +199,26 @@ def check_quota(session: Session, uploader_id: int, quota: UploadQuota, adding_f
             f"{human_size(quota.max_bytes)}. Add your uploads to an "
             "evidence item to free space; uploads never added are cleared once they are "
             f"{max(1, round(quota.swept_after_seconds / 3600))} hours old")
+
+
+def size_refusal(size: int, limit: int) -> str:
+    """What a learner is told of a file over the limit, in the words their device uses."""
+    return f"This file is {human_size(size)}; the limit is {human_size(limit)}."
+
+
+def discard_upload(session: Session, store: ObjectStore, upload: EvidenceFile,
+                   actor: User) -> None:
+    """Remove an upload its uploader no longer wants before adding it to evidence (as the sweep
+    would later): its row now, its objects once that has committed."""
+    if upload.item_id is not None:
+        raise UploadRejected("This file is part of an evidence item already and stays there.")
+    keys = upload.object_keys
+    upload_discarded.emit(session, actor=actor, centre_id=upload.enrolment.centre_id,
+                          learner_id=upload.enrolment.learner_id, subject=upload,
+                          name=upload.original_name, size=upload.size)
+    session.delete(upload)
+    session.flush()
+    after_commit(session, functools.partial(_forget_objects, store, keys))
 
 
 def _files(count: int) -> str:

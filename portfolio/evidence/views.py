@@ -38,6 +38,7 @@ from portfolio.evidence.permissions import (
     can_resubmit,
     can_view_evidence,
 )
+from portfolio.evidence.upload_views import too_large
 from portfolio.extensions import db, object_store
 
 blueprint = Blueprint("evidence", __name__)
@@ -80,6 +81,8 @@ def upload(enrolment_id: int):
     _enrolment(enrolment_id, can_add_evidence)  # the permission, checked before any byte is read
     uploader_id, filename = current_user.id, unquote(request.headers.get("X-Filename", ""))
     limits = _limits(with_quota=True)
+    if (request.content_length or 0) > limits.max_bytes:
+        return too_large(request.content_length, limits.max_bytes)
     # A full quota is refused before any byte is read, and checked again as the row is written.
     try:
         uploads.check_quota(db.session, uploader_id, limits.quota, 1, request.content_length or 0)
@@ -94,6 +97,14 @@ def upload(enrolment_id: int):
         return jsonify(error=done.error), done.status
     return jsonify(id=stored.id, name=stored.original_name, size=stored.size,
                    content_type=stored.content_type)
+
+
+@blueprint.errorhandler(413)
+def request_too_large(error):
+    """The uploader reads JSON; a form posted without JavaScript gets the page."""
+    if request.endpoint == "evidence.upload":
+        return too_large(request.content_length or 0, _limits(with_quota=False).max_bytes)
+    return render_template("errors/413.html"), 413
 
 
 @blueprint.route("/enrolments/<int:enrolment_id>/evidence/new", methods=["GET", "POST"])
@@ -124,7 +135,9 @@ def new(enrolment_id: int):
             return redirect(url_for("evidence.show", item_id=item.id))
     return render_template("evidence/new.html", form=form, enrolment=enrolment,
                            units=version_tree(db.session, enrolment.version_id).units,
-                           chosen=set(form.criteria.data or []), resubmission_of=resubmission_of)
+                           chosen=set(form.criteria.data or []), resubmission_of=resubmission_of,
+                           uploaded=services.waiting_uploads(db.session, enrolment, current_user,
+                                                             form.uploads.data or []))
 
 
 def _resubmitted_item(enrolment: Enrolment, form: EvidenceForm) -> EvidenceItem | None:

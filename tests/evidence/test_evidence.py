@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from portfolio.core.audit import AuditEvent
+from portfolio.core.uploads import human_size
 from portfolio.evidence.models import EvidenceFile, EvidenceItem
 from portfolio.extensions import object_store
 from tests.helpers.evidence import criterion_ids, submit_item, upload
@@ -141,8 +142,11 @@ def test_files_over_the_size_limit_are_refused(login, people, app):
         response = upload(client, people.enrolment1, PDF, "big.pdf")
     finally:
         app.config["PORTFOLIO_SETTINGS"] = settings
-    assert response.status_code == 422
-    assert "larger than" in response.get_json()["error"]
+    # Refused by the size the request announces, before a byte is stored, with the limit.
+    assert response.status_code == 413
+    assert response.get_json() == {
+        "error": f"This file is {human_size(len(PDF))}; the limit is 1000 bytes.",
+        "limit": 1000}
 
 
 def test_files_can_also_come_in_the_form_without_javascript(login, people, session):

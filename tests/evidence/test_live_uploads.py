@@ -6,6 +6,7 @@ server: the cases the one-request-at-a-time test client cannot show."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import threading
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from portfolio.accounts.models import Enrolment
 from portfolio.evidence.models import EvidenceFile
+from portfolio.evidence.resumable import INCOMING_PREFIX, PART_SIZE
 from portfolio.extensions import db
 from tests.benchmarks.bench_upload_stream import MP4_HEADER
 from tests.helpers.app import app_on_new_database
@@ -199,3 +201,53 @@ def test_a_connection_lost_mid_upload_leaves_nothing(live, store):
         time.sleep(0.1)
     assert stored_files(app, ids["enrolment"]) == []
     assert evidence_objects(store) == before
+
+
+def test_a_retry_after_a_dropped_connection_sends_only_the_missing_parts(live, store):
+    """A 30 MiB video in 8 MiB parts; the signal goes halfway through part 3. The retry asks
+    which parts arrived and sends only parts 3 and 4; the stored file is the whole video."""
+    server, app, ids = live
+    learner = Visitor(server.port)
+    assert learner.log_in(ids["learner"]).status == 302
+    size, part_size = 30 * MiB, PART_SIZE
+    data = b"".join(video(size, "resumed"))
+    base = f"/enrolments/{ids['enrolment']}/uploads/resumable"
+
+    def send_part(visitor, number: int, cut_after: int | None = None):
+        part = data[(number - 1) * part_size:number * part_size]
+        sent = part if cut_after is None else part[:cut_after]
+        answer = visitor.stream("PUT", f"{base}/{ticket}/parts/{number}", [sent], len(part))
+        return answer, len(sent)
+
+    announced = json.dumps({"size": size}).encode()
+    begun = learner.stream("POST", base, [announced], len(announced),
+                           {"Content-Type": "application/json"})
+    assert begun.status == 201, begun.text
+    ticket = json.loads(begun.body)["ticket"]
+    first_try = [send_part(learner, 1), send_part(learner, 2), send_part(learner, 3, MiB)]
+    assert [answer.status for answer, _ in first_try] == [200, 200, 0]
+
+    # Another learner cannot add to the upload, whichever enrolment they name.
+    intruder = Visitor(server.port)
+    assert intruder.log_in("learner2@north.test").status == 302
+    assert send_part(intruder, 3)[0].status == 404
+
+    # The retry, as after the phone finds its signal again.
+    done = json.loads(learner.get(f"{base}/{ticket}").body)
+    assert done["parts"] == [1, 2] and done["received"] == 2 * part_size
+    retry = [send_part(learner, number) for number in range(1, 5) if number not in done["parts"]]
+    assert [answer.status for answer, _ in retry] == [200, 200]
+    assert sum(sent for _, sent in retry) == size - 2 * part_size
+    # A part sent twice (its answer lost) is harmless.
+    assert send_part(learner, 4)[0].status == 200
+    finished = learner.stream("POST", f"{base}/{ticket}/finish", [], 0,
+                              {"X-Filename": "site-visit.mp4"})
+    assert finished.status == 200, finished.text
+
+    [stored] = stored_files(app, ids["enrolment"])
+    expected = hashlib.sha256(data).hexdigest()
+    assert (stored.size, stored.sha256, stored.original_name) == (size, expected,
+                                                                  "site-visit.mp4")
+    stored_body = s3(store).get_object(Bucket=store.bucket, Key=stored.object_key)["Body"].read()
+    assert hashlib.sha256(stored_body).hexdigest() == expected
+    assert not any(INCOMING_PREFIX in key for key in evidence_objects(store))

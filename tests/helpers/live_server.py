@@ -180,13 +180,20 @@ class Visitor:
         """Send a file as the browser uploader does (the raw body of a POST to the enrolment's
         upload URL, announced as ``size`` bytes), at most ``bytes_per_second`` fast. Sending fewer
         bytes than ``size`` drops the connection after them, as a phone losing its signal."""
+        return self.stream("POST", f"/enrolments/{enrolment_id}/uploads", chunks, size,
+                           {"X-Filename": urllib.parse.quote(filename)}, bytes_per_second)
+
+    def stream(self, method: str, path: str, chunks: Iterable[bytes], size: int,
+               headers: dict[str, str] | None = None,
+               bytes_per_second: float | None = None) -> Answer:
+        """A raw body announced as ``size`` bytes, with the CSRF token in its header; fewer
+        bytes than ``size`` drop the connection after them (the answer's status is then 0)."""
         connection = self._connection()
         try:
-            connection.putrequest("POST", f"/enrolments/{enrolment_id}/uploads")
+            connection.putrequest(method, path)
             for name, value in {**self._headers(), "X-CSRFToken": self.token,
-                                "X-Filename": urllib.parse.quote(filename),
                                 "Content-Type": "application/octet-stream",
-                                "Content-Length": str(size)}.items():
+                                **(headers or {}), "Content-Length": str(size)}.items():
                 connection.putheader(name, value)
             connection.endheaders()
             start, sent = time.monotonic(), 0
