@@ -165,3 +165,29 @@ def test_no_serious_accessibility_violations(site, pages, endpoint, role, viewpo
     violations = Axe().run(page).response["violations"]
     failing = [v for v in violations if v["impact"] in FAILING]
     assert not failing, f"{endpoint} as {role} at {viewport}:\n{describe_violations(failing)}"
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_refused_forms_have_no_serious_violations(site, pages, viewport):
+    """The error messages, summaries and marked fields of a refused submission, with their
+    colours, pass too: a wrong password at login and a filter day that is no date on the audit
+    trail."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    app, _, _ = site
+    base = app.config["LIVE_URL"]
+    page = pages(LOGGED_OUT, viewport)
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", "nobody@showcase.example.org")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".flash.error")
+    refused = {"login": Axe().run(page).response["violations"]}
+    page = pages(ADMIN, viewport)
+    page.goto(f"{base}/admin/audit?since=31/02/2026")
+    assert page.locator(".error-message").count(), "the audit filter took a day that is no date"
+    refused["audit trail"] = Axe().run(page).response["violations"]
+    failing = {name: [v for v in found if v["impact"] in FAILING]
+               for name, found in refused.items()}
+    assert not any(failing.values()), "\n".join(
+        f"{name}:\n{describe_violations(found)}" for name, found in failing.items() if found)
