@@ -168,10 +168,10 @@ def test_no_serious_accessibility_violations(site, pages, endpoint, role, viewpo
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_refused_forms_have_no_serious_violations(site, pages, viewport):
+def test_refusals_have_no_serious_violations(site, pages, viewport):
     """The error messages, summaries and marked fields of a refused submission, with their
     colours, pass too: a wrong password at login and a filter day that is no date on the audit
-    trail."""
+    trail; and the page for an address that leads nowhere."""
     from axe_playwright_python.sync_playwright import Axe
 
     app, _, _ = site
@@ -187,6 +187,8 @@ def test_refused_forms_have_no_serious_violations(site, pages, viewport):
     page.goto(f"{base}/admin/audit?since=31/02/2026")
     assert page.locator(".error-message").count(), "the audit filter took a day that is no date"
     refused["audit trail"] = Axe().run(page).response["violations"]
+    assert page.goto(f"{base}/evidence/999999").status == 404
+    refused["not found"] = Axe().run(page).response["violations"]
     failing = {name: [v for v in found if v["impact"] in FAILING]
                for name, found in refused.items()}
     assert not any(failing.values()), "\n".join(
