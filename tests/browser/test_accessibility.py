@@ -193,3 +193,18 @@ def test_refusals_have_no_serious_violations(site, pages, viewport):
                for name, found in refused.items()}
     assert not any(failing.values()), "\n".join(
         f"{name}:\n{describe_violations(found)}" for name, found in failing.items() if found)
+
+
+def test_the_skip_link_comes_first_shows_on_focus_and_leads_to_the_main_content(site, pages):
+    app, _, _ = site
+    page = pages(ASSESSOR, "phone")
+    page.goto(app.config["LIVE_URL"] + "/caseload")
+    skip = page.locator("a.skip-link")
+    assert not skip.is_visible() or skip.bounding_box()["y"] < 0
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    assert skip.bounding_box()["y"] >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
