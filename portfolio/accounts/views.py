@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from portfolio.accounts import enrolments as enrolments_lifecycle
 from portfolio.accounts import invitations, services, sessions
+from portfolio.accounts.audit_links import learner_link, thing_link
 from portfolio.accounts.forms import (
     AuditFilterForm,
     CatalogueImportForm,
@@ -25,6 +26,7 @@ from portfolio.accounts.permissions import can_manage_account, can_view_enrolmen
 from portfolio.catalogue import services as catalogue
 from portfolio.catalogue.spec import UPLOAD_MAX_BYTES, SpecError, load_spec
 from portfolio.core.audit import AuditEvent
+from portfolio.core.dates import LONDON
 from portfolio.core.forms import EmptyForm, choices
 from portfolio.core.permissions import require, roles_required
 from portfolio.core.security import client_address, safe_next_url
@@ -209,11 +211,11 @@ def audit_trail():
         query = query.where(AuditEvent.learner_id == form.learner_id.data)
     if form.since.data:
         query = query.where(AuditEvent.at >= dt.datetime.combine(
-            form.since.data, dt.time(), tzinfo=dt.UTC))
+            form.since.data, dt.time(), tzinfo=LONDON))
     if form.until.data:
         query = query.where(AuditEvent.at < dt.datetime.combine(
-            form.until.data + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
+            form.until.data + dt.timedelta(days=1), dt.time(), tzinfo=LONDON))
     events = list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)))
     names = {u.id: u.name for u in people}
     return render_template("admin/audit.html", form=form, events=events, names=names,
-                           limit=AUDIT_PAGE)
+                           limit=AUDIT_PAGE, thing_link=thing_link, learner_link=learner_link)

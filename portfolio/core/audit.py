@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from portfolio.core.dates import date_time, long_date
 from portfolio.core.db import Base, UTCDateTime, utcnow
 from portfolio.core.events import Occurrence, connect_every_event, describe
 
@@ -42,10 +44,31 @@ class AuditEvent(Base):
     @property
     def sentence(self) -> str:
         """What happened, in words (the actor is shown beside it)."""
-        return describe(self.action, {"object_id": self.object_id, **self.data})
+        return describe(self.action, {"object_id": self.object_id, **readable(self.data)})
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.object_type}:{self.object_id}>"
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+
+
+def readable(value: Any) -> Any:
+    """``value`` with the ISO dates and times that events store (JSON has no date type) as UK
+    readers expect them: "2 December 2026", "2 Dec 2026, 14:05" in London time. Recurses into
+    the before/after mappings and lists some events carry."""
+    if isinstance(value, dict):
+        return {key: readable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [readable(item) for item in value]
+    if isinstance(value, str):
+        if _ISO_DATE.fullmatch(value):
+            return long_date(dt.date.fromisoformat(value))
+        if _ISO_TIME.fullmatch(value):
+            moment = dt.datetime.fromisoformat(value)
+            return date_time(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+    return value
 
 
 @connect_every_event

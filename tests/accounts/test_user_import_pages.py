@@ -39,8 +39,9 @@ def test_problems_are_shown_in_a_table_and_nothing_is_saved(login, people, sessi
     assert response.status_code == 422
     page = text(response)
     assert "Nothing was imported: 1 problem in this file." in page
-    assert ("<tr><td>3</td><td>start</td><td>“31/02/2026” is not a date: write YYYY-MM-DD or "
-            "DD/MM/YYYY.</td></tr>") in page
+    assert ('<tr><td data-label="Row">3</td><td data-label="Column">start</td>'
+            '<td data-label="Problem">“31/02/2026” is not a date: write YYYY-MM-DD or '
+            'DD/MM/YYYY.</td></tr>') in page
     assert 'name="upload"' not in page and imported(session) == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -14,9 +15,10 @@ from tests.helpers.app import app_on_new_database
 CHROMIUM = Path(os.environ.get("PORTFOLIO_CHROMIUM", "/usr/bin/chromium"))
 
 
-@pytest.fixture()
-def live_app(tmp_path, builtin_specs):
-    with app_on_new_database(tmp_path, builtin_specs.values()) as app:
+@contextlib.contextmanager
+def serving(directory, specs):
+    """An app on a database of its own, served on a free port (its LIVE_URL) until the end."""
+    with app_on_new_database(directory, specs) as app:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -27,18 +29,31 @@ def live_app(tmp_path, builtin_specs):
             server.shutdown()
 
 
-@pytest.fixture()
-def browser():
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright (skips the test where it is missing)."""
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
+        launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
+
+
+@pytest.fixture()
+def live_app(tmp_path, builtin_specs):
+    with serving(tmp_path, builtin_specs.values()) as app:
+        yield app
+
+
+@pytest.fixture()
+def browser():
+    with chromium() as launched:
+        yield launched

@@ -1,0 +1,64 @@
+"""One centre with something on every page, for the tests that visit every page (accessibility,
+print): a person of each role, the learner enrolled on 600/1636/X with an item judged (one
+criterion not yet met, with feedback), unit 204 met, declared and signed off, an item awaiting a
+decision, the notifications those made, and a password link for the logged-out pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from portfolio.accounts.links import issue_link
+from portfolio.assessment.units import declare_unit, sign_off_unit
+from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
+from tests.helpers.browser import seed_enrolment
+
+ROLES = ("centre_admin", "learner", "assessor", "iqa")
+SLUG = "600-1636-X"
+
+
+@dataclass(frozen=True)
+class Showcase:
+    #: Per role, the person's email address (password: PASSWORD).
+    emails: dict[str, str]
+    learner_id: int
+    enrolment_id: int
+    #: An item with decisions on it, and one awaiting a decision (the learner may still change).
+    judged_item_id: int
+    awaiting_item_id: int
+    criterion_id: int
+    #: Unit 204, signed off; and unit 301, open, for recording prior achievement.
+    signed_off_unit: str
+    sign_off_id: int
+    open_unit_id: int
+    password_token: str
+
+
+def seed_showcase(session) -> Showcase:
+    """Flushes through the services (so events, audit and notifications are as in use); the
+    caller commits."""
+    seeded = seed_enrolment(session, "Showcase College", "showcase.example.org", "SHOW-1",
+                            dt.date.today() - dt.timedelta(days=90),
+                            dt.date.today() + dt.timedelta(days=270), roles=ROLES)
+    enrolment, assessor = seeded.enrolment, seeded.users["assessor"]
+    learner = seeded.users["learner"]
+    unit_204 = criteria_of(session, enrolment, "204")
+    judged = add_item(session, enrolment, unit_204, title="Using the contact centre systems")
+    decide(session, judged, assessor, unit_204[:1], outcome="not_yet_met")
+    decide(session, judged, assessor, unit_204[1:])
+    resubmitted = add_item(session, enrolment, unit_204[:1], title="Keeping caller data secure",
+                           resubmission_of=judged)
+    decide(session, resubmitted, assessor, unit_204[:1])
+    unit_id = unit_node(session, enrolment, "204").id
+    declare_unit(session, enrolment, unit_id, learner)
+    sign_off = sign_off_unit(session, enrolment, unit_id, assessor)
+    awaiting = add_item(session, enrolment, criteria_of(session, enrolment, "301", 2),
+                        title="Handling a billing complaint")
+    token = issue_link(session, seeded.users["iqa"], "reset")
+    session.flush()
+    return Showcase(
+        emails={role: user.email for role, user in seeded.users.items()},
+        learner_id=learner.id, enrolment_id=enrolment.id, judged_item_id=judged.id,
+        awaiting_item_id=awaiting.id, criterion_id=unit_204[0], signed_off_unit="204",
+        sign_off_id=sign_off.id, open_unit_id=unit_node(session, enrolment, "301").id,
+        password_token=token)
