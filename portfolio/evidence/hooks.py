@@ -11,3 +11,12 @@ claim_checks = Hook("evidence.claim_checks")
 #: ``decisions(session, item)`` answers ``{criterion id: [decisions on it for this item, oldest
 #: first]}`` (assessment).
 item_decisions = Hook("evidence.item_decisions")
+
+#: ``status()`` answers a SQL expression of an item's state of judgement, correlated to
+#: ``EvidenceItem``: one of the keys of :data:`portfolio.evidence.listing.ITEM_STATUSES` other
+#: than ``withdrawn`` (assessment, from its decisions).
+item_status = Hook("evidence.item_status")
+
+#: ``statuses(session, enrolment)`` answers ``{criterion id: "met" or "awaiting"}`` for the
+#: criteria of the enrolment already met or awaiting a decision (assessment).
+criterion_statuses = Hook("evidence.criterion_statuses")

@@ -31,3 +31,8 @@ def can_resubmit(user: User, item: EvidenceItem, decisions: Mapping[int, Sequenc
     not yet met (``decisions``: the item's decisions by criterion, oldest first)."""
     return (can_add_evidence(user, item.enrolment)
             and any(found and found[-1].outcome == "not_yet_met" for found in decisions.values()))
+
+
+def can_see_file_digests(user: User, item: EvidenceItem) -> bool:
+    """Assessors and IQAs check files against the digests judged; to the learner they are noise."""
+    return can_view_evidence(user, item) and user.id != item.enrolment.learner_id
