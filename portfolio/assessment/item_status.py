@@ -1,7 +1,7 @@
 """What the evidence pages ask of assessment: each item's state of judgement (for the learner's
-list, as a SQL expression so that the list can filter and page on it) and which criteria are
-already met or awaiting a decision (for the criteria picker). Both come from the decisions, the
-same records progress is derived from."""
+list, as a subquery so that the list can filter and page on it) and which criteria are already
+met or awaiting a decision (for the criteria picker). Both come from the decisions, the same
+records progress is derived from."""
 
 from __future__ import annotations
 
@@ -11,39 +11,46 @@ from sqlalchemy.orm import Session, aliased
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import Decision
 from portfolio.assessment.progress import _pending_claims, current_decisions
-from portfolio.evidence.hooks import criterion_statuses, item_status
+from portfolio.evidence.hooks import criterion_statuses, item_statuses
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
 
-def _undecided_claim() -> sa.Exists:
-    """A claim of the item with no decision recorded on it for this item."""
-    claim, decision = aliased(CriterionClaim), aliased(Decision)
-    return sa.exists().where(
-        claim.item_id == EvidenceItem.id,
-        ~sa.exists().where(decision.enrolment_id == EvidenceItem.enrolment_id,
-                           decision.item_id == EvidenceItem.id,
-                           decision.criterion_id == claim.criterion_id))
+@item_statuses.register
+def judged_statuses(enrolment_id: int, item_ids: list[int] | None = None) -> sa.Subquery:
+    """Per item of the enrolment, from the latest decision on it for each criterion it claims:
+    awaiting while any claim has none; then met when none stands not yet met, partly met when
+    some are met and some not, and otherwise feedback to act on. Every part is limited to the
+    enrolment, so it reads one portfolio's rows (through the enrolment's indexes), not every
+    learner's; and to ``item_ids`` when given (a page of the list)."""
+    later = aliased(Decision)
+    latest = (sa.select(Decision.item_id, Decision.criterion_id, Decision.outcome)
+              .where(Decision.enrolment_id == enrolment_id,
+                     ~sa.exists().where(later.enrolment_id == Decision.enrolment_id,
+                                        later.item_id == Decision.item_id,
+                                        later.criterion_id == Decision.criterion_id,
+                                        later.id > Decision.id)))
 
+    claims = (sa.select(CriterionClaim.item_id, CriterionClaim.criterion_id)
+              .join(EvidenceItem, EvidenceItem.id == CriterionClaim.item_id)
+              .where(EvidenceItem.enrolment_id == enrolment_id))
+    if item_ids is not None:
+        latest = latest.where(Decision.item_id.in_(item_ids))
+        claims = claims.where(CriterionClaim.item_id.in_(item_ids))
+    latest, claims = latest.subquery("latest"), claims.subquery("claims")
 
-def _standing_outcome(outcome: str) -> sa.Exists:
-    """A criterion whose latest decision on this item has ``outcome``."""
-    decision, later = aliased(Decision), aliased(Decision)
-    return sa.exists().where(
-        decision.enrolment_id == EvidenceItem.enrolment_id, decision.item_id == EvidenceItem.id,
-        decision.outcome == outcome,
-        ~sa.exists().where(later.enrolment_id == decision.enrolment_id,
-                           later.item_id == decision.item_id,
-                           later.criterion_id == decision.criterion_id, later.id > decision.id))
+    def decided(outcome: str) -> sa.ColumnElement[int]:
+        return sa.func.sum(sa.case((latest.c.outcome == outcome, 1), else_=0))
 
-
-@item_status.register
-def item_status_expression() -> sa.ColumnElement[str]:
-    """Awaiting while any claim has no decision; then met when no criterion stands not yet met,
-    partly met when some are met and some not, and otherwise feedback to act on."""
-    return sa.case((_undecided_claim(), "awaiting"),
-                   (~_standing_outcome("not_yet_met"), "met"),
-                   (_standing_outcome("met"), "partly_met"),
-                   else_="feedback")
+    status = sa.case((sa.func.count(latest.c.item_id) < sa.func.count(), "awaiting"),
+                     (decided("not_yet_met") == 0, "met"),
+                     (decided("met") > 0, "partly_met"),
+                     else_="feedback")
+    return (sa.select(claims.c.item_id, status.label("status"))
+            .select_from(claims.outerjoin(latest, sa.and_(
+                latest.c.item_id == claims.c.item_id,
+                latest.c.criterion_id == claims.c.criterion_id)))
+            .group_by(claims.c.item_id)
+            .subquery("judged"))
 
 
 @criterion_statuses.register

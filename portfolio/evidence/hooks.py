@@ -12,10 +12,11 @@ claim_checks = Hook("evidence.claim_checks")
 #: first]}`` (assessment).
 item_decisions = Hook("evidence.item_decisions")
 
-#: ``status()`` answers a SQL expression of an item's state of judgement, correlated to
-#: ``EvidenceItem``: one of the keys of :data:`portfolio.evidence.listing.ITEM_STATUSES` other
-#: than ``withdrawn`` (assessment, from its decisions).
-item_status = Hook("evidence.item_status")
+#: ``statuses(enrolment_id, item_ids=None)`` answers a subquery of ``(item_id, status)`` over
+#: the enrolment's items (those of ``item_ids``, a list, when given), the status
+#: one of the keys of :data:`portfolio.evidence.listing.ITEM_STATUSES` other than ``withdrawn``
+#: (assessment, from its decisions).
+item_statuses = Hook("evidence.item_statuses")
 
 #: ``statuses(session, enrolment)`` answers ``{criterion id: "met" or "awaiting"}`` for the
 #: criteria of the enrolment already met or awaiting a decision (assessment).

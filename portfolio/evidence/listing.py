@@ -1,7 +1,7 @@
 """The learner's evidence list: searched by title and criterion code, filtered by status and
-unit, paged. Each item's status is the SQL expression assessment answers on
-:data:`portfolio.evidence.hooks.item_status`, so the filter, the count and the cards agree, and a
-page takes the same few queries whatever the size of the portfolio."""
+unit, paged. Each item's status is the subquery assessment answers on
+:data:`portfolio.evidence.hooks.item_statuses`, so the filter, the count and the cards agree, and
+a page takes the same few queries whatever the size of the portfolio."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portfolio.accounts.models import Enrolment
 from portfolio.catalogue.models import Criterion, Unit
-from portfolio.evidence.hooks import item_status
+from portfolio.evidence.hooks import item_statuses
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
 PAGE_SIZE = 50
@@ -59,9 +59,20 @@ class EvidencePage:
     pages: int
 
 
-def status_expression() -> sa.ColumnElement[str]:
-    judged = next(iter(item_status()), sa.literal("awaiting"))
-    return sa.case((EvidenceItem.withdrawn_at.is_not(None), "withdrawn"), else_=judged)
+def _statuses(enrolment_id: int, item_ids: list[int] | None = None
+              ) -> tuple[sa.FromClause | None, sa.ColumnElement[str]]:
+    """The subquery of judged statuses to join (none when no feature answers) and the status
+    of a joined item: withdrawn, else as judged."""
+    judged = next(iter(item_statuses(enrolment_id, item_ids)), None)
+    as_judged = sa.literal("awaiting") if judged is None else sa.func.coalesce(
+        judged.c.status, "awaiting")
+    return judged, sa.case((EvidenceItem.withdrawn_at.is_not(None), "withdrawn"),
+                           else_=as_judged)
+
+
+def _with_statuses(query: sa.Select, judged: sa.FromClause | None) -> sa.Select:
+    return query if judged is None else query.outerjoin(
+        judged, judged.c.item_id == EvidenceItem.id)
 
 
 def _matches_search(search: str) -> sa.ColumnElement[bool]:
@@ -94,28 +105,35 @@ def _claims_unit(unit_id: int) -> sa.Exists:
 
 def evidence_page(session: Session, enrolment: Enrolment, query: ListQuery) -> EvidencePage:
     """One page of the enrolment's items matching ``query``, newest evidence first, with their
-    files and claimed criteria: four queries (count, page, files, claims) on any portfolio."""
-    status = status_expression()
-    conditions = [EvidenceItem.enrolment_id == enrolment.id]
+    files and claimed criteria: five queries (count, ids, items, files, claims) on any portfolio.
+    The statuses shown are judged for the page's items only; a status filter judges them all."""
+    matching = sa.select(EvidenceItem.id).where(EvidenceItem.enrolment_id == enrolment.id)
     if not query.include_withdrawn:
-        conditions.append(EvidenceItem.withdrawn_at.is_(None))
+        matching = matching.where(EvidenceItem.withdrawn_at.is_(None))
     if query.search.strip():
-        conditions.append(_matches_search(query.search))
-    if query.status in ITEM_STATUSES:
-        conditions.append(status == query.status)
+        matching = matching.where(_matches_search(query.search))
     if query.unit_id is not None:
-        conditions.append(_claims_unit(query.unit_id))
+        matching = matching.where(_claims_unit(query.unit_id))
+    if query.status in ITEM_STATUSES:
+        judged, status = _statuses(enrolment.id)
+        matching = _with_statuses(matching, judged).where(status == query.status)
 
-    total = session.scalar(sa.select(sa.func.count()).select_from(EvidenceItem)
-                           .where(*conditions))
+    total = session.scalar(matching.with_only_columns(sa.func.count(),
+                                                      maintain_column_froms=True))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, query.page), pages)
+    newest_first = (EvidenceItem.evidence_date.desc(), EvidenceItem.id.desc())
+    # The page's ids first, as plain values: the statuses are then judged for those items only,
+    # and the query planner sees small, cheap statements.
+    page_ids = list(session.scalars(
+        matching.order_by(*newest_first).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    judged, status = _statuses(enrolment.id, page_ids)
     rows = session.execute(
-        sa.select(EvidenceItem, status.label("status")).where(*conditions)
+        _with_statuses(sa.select(EvidenceItem, status.label("status")), judged)
+        .where(EvidenceItem.id.in_(page_ids))
         .options(selectinload(EvidenceItem.files),
                  selectinload(EvidenceItem.claims).joinedload(CriterionClaim.criterion)
                  .joinedload(Criterion.unit))
-        .order_by(EvidenceItem.evidence_date.desc(), EvidenceItem.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+        .order_by(*newest_first))
     return EvidencePage([ListedItem(item, item_state) for item, item_state in rows],
                         total, page, pages)
