@@ -19,10 +19,9 @@
       chips.textContent = "";
       chosen.forEach(function (row) {
         var name = row.getAttribute("data-chip");
-        var item = document.createElement("li");
         var button = document.createElement("button");
         button.type = "button";
-        button.className = "chip";
+        button.className = "secondary";
         button.setAttribute("aria-label", "Remove " + name);
         button.textContent = name + " \u00d7";
         button.addEventListener("click", function () {
@@ -33,8 +32,8 @@
           var left = chips.querySelectorAll("button");
           (left[Math.min(index, left.length - 1)] || search).focus();
         });
-        item.appendChild(button);
-        chips.appendChild(item);
+        chips.appendChild(button);
+        chips.appendChild(document.createTextNode(" "));
       });
       chips.hidden = chosen.length === 0;
       count.textContent = chosen.length + " chosen";

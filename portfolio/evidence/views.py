@@ -240,10 +240,14 @@ def claims(item_id: int):
     item = _item(item_id, can_change_evidence)
     form = ClaimsForm()
     if form.validate_on_submit():
-        with committing("Claims updated.") as done:
+        with committing(flash_messages=False) as done:
             services.change_claims(db.session, item, current_user, form.criteria.data)
         if done:
+            flash("Claims updated.", "info")
             return redirect(url_for("evidence.show", item_id=item.id))
+        # A refusal is about the criteria chosen (none, or in a signed-off unit), shown at the
+        # picker; a conflict or a busy database is the form's.
+        (form.criteria.errors if done.status == 422 else form.form_errors).append(done.error)
     chosen = set(form.criteria.data) if request.method == "POST" else {
         c.criterion_id for c in item.claims}
     return render_template("evidence/claims.html", form=form, item=item, chosen=chosen,
