@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from portfolio.accounts.models import Enrolment
 from portfolio.catalogue.models import Criterion, Unit
@@ -75,7 +75,20 @@ def _with_statuses(query: sa.Select, judged: sa.FromClause | None) -> sa.Select:
         judged, judged.c.item_id == EvidenceItem.id)
 
 
-def _matches_search(search: str) -> sa.ColumnElement[bool]:
+def _claiming(enrolment_id: int, *criterion_conditions: sa.ColumnElement[bool]
+              ) -> sa.ColumnElement[bool]:
+    """The item claims a criterion meeting every condition (on ``Criterion`` and its ``Unit``).
+    Only this enrolment's claims are read, not every learner's of those criteria."""
+    claimant = aliased(EvidenceItem)
+    return EvidenceItem.id.in_(
+        sa.select(CriterionClaim.item_id)
+        .join(claimant, claimant.id == CriterionClaim.item_id)
+        .join(Criterion, Criterion.id == CriterionClaim.criterion_id)
+        .join(Unit, Unit.id == Criterion.unit_id)
+        .where(claimant.enrolment_id == enrolment_id, *criterion_conditions))
+
+
+def _matches_search(enrolment_id: int, search: str) -> sa.ColumnElement[bool]:
     """Every word in the title; code terms ("301 2.3") together on one claimed criterion, or in
     the title."""
     terms = search.lower().split()
@@ -88,19 +101,11 @@ def _matches_search(search: str) -> sa.ColumnElement[bool]:
 
     condition = sa.and_(sa.true(), *(in_title(w) for w in words))
     if codes:
-        claimed = sa.exists().where(
-            CriterionClaim.item_id == EvidenceItem.id, Criterion.id == CriterionClaim.criterion_id,
-            Unit.id == Criterion.unit_id,
-            *(sa.or_(Criterion.code == t, Unit.number == t, Unit.number + "." + Criterion.code == t)
-              for t in codes))
+        claimed = _claiming(enrolment_id, *(
+            sa.or_(Criterion.code == t, Unit.number == t, Unit.number + "." + Criterion.code == t)
+            for t in codes))
         condition = sa.and_(condition, sa.or_(claimed, sa.and_(*(in_title(t) for t in codes))))
     return condition
-
-
-def _claims_unit(unit_id: int) -> sa.Exists:
-    return sa.exists().where(CriterionClaim.item_id == EvidenceItem.id,
-                             Criterion.id == CriterionClaim.criterion_id,
-                             Criterion.unit_id == unit_id)
 
 
 def evidence_page(session: Session, enrolment: Enrolment, query: ListQuery) -> EvidencePage:
@@ -111,9 +116,9 @@ def evidence_page(session: Session, enrolment: Enrolment, query: ListQuery) -> E
     if not query.include_withdrawn:
         matching = matching.where(EvidenceItem.withdrawn_at.is_(None))
     if query.search.strip():
-        matching = matching.where(_matches_search(query.search))
+        matching = matching.where(_matches_search(enrolment.id, query.search))
     if query.unit_id is not None:
-        matching = matching.where(_claims_unit(query.unit_id))
+        matching = matching.where(_claiming(enrolment.id, Criterion.unit_id == query.unit_id))
     if query.status in ITEM_STATUSES:
         judged, status = _statuses(enrolment.id)
         matching = _with_statuses(matching, judged).where(status == query.status)
