@@ -13,6 +13,7 @@ from portfolio.accounts.models import Enrolment
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.assessment import caseload as caseloads
 from portfolio.assessment import decisions, pathway, permissions, queries, units
+from portfolio.assessment import item_status as evidence_hook_answers  # noqa: F401
 from portfolio.assessment.forms import PathwayForm, PriorAchievementForm, UnlockForm
 from portfolio.assessment.models import UnitSignOff
 from portfolio.assessment.permissions import can_assess, can_declare_units, can_unlock_units

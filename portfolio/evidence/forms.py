@@ -1,4 +1,4 @@
-"""The evidence form and the claims form."""
+"""The evidence form, the claims form and the evidence list's filters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    Form,
     MultipleFileField,
+    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -15,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portfolio.core.forms import choices
+from portfolio.evidence.listing import ITEM_STATUSES
 from portfolio.evidence.models import METHODS, SETTINGS
 from portfolio.evidence.services import WITNESS_NAME_NEEDED
 
@@ -62,3 +65,15 @@ class EvidenceForm(ClaimsForm):
             self.witness_name.errors = [*self.witness_name.errors, WITNESS_NAME_NEEDED]
             return False
         return valid
+
+class ListFilterForm(Form):
+    """The evidence list's search and filters: a GET form, so no CSRF token (it changes nothing)
+    and its query string can be bookmarked and carried into the page links."""
+
+    q = SearchField("Search by title or criterion", validators=[Optional(), Length(max=200)])
+    status = SelectField("Status", choices=choices([("", "Any status"), *(
+        (key, label) for key, label in ITEM_STATUSES.items() if key != "withdrawn")]),
+        validators=[Optional()])
+    #: Its choices are the units of the learner's qualification, set by the view.
+    unit = SelectField("Unit", validators=[Optional()])
+    withdrawn = BooleanField("Include withdrawn evidence")

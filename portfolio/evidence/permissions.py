@@ -36,3 +36,8 @@ def can_resubmit(user: User, item: EvidenceItem, decisions: Mapping[int, Sequenc
 def can_discard_upload(user: User, upload: EvidenceFile) -> bool:
     """Only the uploader, and only while the file waits unattached for the "Add evidence" form."""
     return user.is_authenticated and user.id == upload.uploader_id and upload.item_id is None
+
+
+def can_see_file_digests(user: User, item: EvidenceItem) -> bool:
+    """Assessors and IQAs check files against the digests judged; to the learner they are noise."""
+    return can_view_evidence(user, item) and user.id != item.enrolment.learner_id

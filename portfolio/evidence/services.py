@@ -1,5 +1,5 @@
 """Evidence operations: creating items, claiming criteria, the assessor mapping further
-criteria, withdrawing, and listing a portfolio. They flush; the caller commits once.
+criteria, and withdrawing. They flush; the caller commits once.
 
 Features above this one refuse claims through :data:`portfolio.evidence.hooks.claim_checks`
 (a signed-off unit takes no more evidence) without this package importing them.
@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, subqueryload
+from sqlalchemy.orm import Session
 
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
-from portfolio.catalogue.models import Criterion
 from portfolio.catalogue.tree import CriterionNode, version_tree
 from portfolio.core.db import utcnow
 from portfolio.core.errors import DomainError
@@ -203,17 +202,3 @@ def withdraw(session: Session, item: EvidenceItem, actor: User) -> None:
     evidence_withdrawn.emit(session, actor=actor, centre_id=item.enrolment.centre_id,
                             learner_id=item.enrolment.learner_id, subject=item, title=item.title)
 
-
-def items_for(session: Session, enrolment: Enrolment, include_withdrawn: bool = False
-              ) -> list[EvidenceItem]:
-    """An enrolment's items, newest first, with files and claimed criteria in a fixed number of
-    queries whatever the portfolio's size (subquery loading: selectin loading batches its IN
-    lists, so its query count grows with the number of items)."""
-    query = (sa.select(EvidenceItem).where(EvidenceItem.enrolment_id == enrolment.id)
-             .options(subqueryload(EvidenceItem.files),
-                      subqueryload(EvidenceItem.claims).joinedload(CriterionClaim.criterion)
-                      .joinedload(Criterion.unit))
-             .order_by(EvidenceItem.evidence_date.desc(), EvidenceItem.id.desc()))
-    if not include_withdrawn:
-        query = query.where(EvidenceItem.withdrawn_at.is_(None))
-    return list(session.scalars(query))

@@ -23,19 +23,20 @@ from portfolio.accounts.models import Enrolment
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import release_connection
-from portfolio.core.forms import EmptyForm
+from portfolio.core.forms import EmptyForm, choices
 from portfolio.core.permissions import require
 from portfolio.core.uploads import UploadRejected
 from portfolio.core.uploads.sniffing import download_name
 from portfolio.core.web import committing
-from portfolio.evidence import services, uploads
-from portfolio.evidence.forms import ClaimsForm, EvidenceForm
-from portfolio.evidence.hooks import item_decisions
+from portfolio.evidence import listing, services, uploads
+from portfolio.evidence.forms import ClaimsForm, EvidenceForm, ListFilterForm
+from portfolio.evidence.hooks import criterion_statuses, item_decisions
 from portfolio.evidence.models import EvidenceFile, EvidenceItem
 from portfolio.evidence.permissions import (
     can_add_evidence,
     can_change_evidence,
     can_resubmit,
+    can_see_file_digests,
     can_view_evidence,
 )
 from portfolio.evidence.upload_views import too_large
@@ -68,10 +69,30 @@ def _file(item: EvidenceItem, file_id: int) -> EvidenceFile:
 @blueprint.get("/enrolments/<int:enrolment_id>/evidence")
 def index(enrolment_id: int):
     enrolment = _enrolment(enrolment_id)
-    show_withdrawn = request.args.get("withdrawn") == "1"
-    items = services.items_for(db.session, enrolment, include_withdrawn=show_withdrawn)
-    return render_template("evidence/index.html", enrolment=enrolment, items=items,
-                           show_withdrawn=show_withdrawn)
+    tree = version_tree(db.session, enrolment.version_id)
+    form = ListFilterForm(request.args)
+    form.unit.choices = choices([("", "Any unit"),
+                                 *((u.number, f"{u.number} {u.title}") for u in tree.units)])
+    form.validate()  # a refused filter is shown next to its field and left out of the query
+
+    def accepted(field):
+        return None if field.errors else field.data
+
+    unit = next((u for u in tree.units if u.number == accepted(form.unit)), None)
+    query = listing.ListQuery(
+        search=accepted(form.q) or "", status=accepted(form.status) or "",
+        unit_id=unit.id if unit else None, include_withdrawn=bool(form.withdrawn.data),
+        page=request.args.get("page", 1, type=int))
+    result = listing.evidence_page(db.session, enrolment, query)
+    return render_template("evidence/index.html", enrolment=enrolment, form=form, result=result,
+                           filtered=any(request.args.get(k) for k in ("q", "status", "unit")),
+                           page_url=_page_url)
+
+
+def _page_url(page: int) -> str:
+    """The list's current URL on another page: the search and filters are kept."""
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return url_for(request.endpoint, **request.view_args, **args, page=page)
 
 
 @blueprint.post("/enrolments/<int:enrolment_id>/uploads")
@@ -137,12 +158,18 @@ def new(enrolment_id: int):
                            units=version_tree(db.session, enrolment.version_id).units,
                            chosen=set(form.criteria.data or []), resubmission_of=resubmission_of,
                            uploaded=services.waiting_uploads(db.session, enrolment, current_user,
-                                                             form.uploads.data or []))
+                                                             form.uploads.data or []),
+                           criterion_statuses=_criterion_statuses(enrolment))
+
+
+#: What a resubmission keeps of the item it answers: the work was usually done the same way.
+_CARRIED_OVER = ("evidence_date", "method", "setting", "witness_name", "witness_role",
+                 "witness_relationship", "witness_is_expert")
 
 
 def _resubmitted_item(enrolment: Enrolment, form: EvidenceForm) -> EvidenceItem | None:
     """The judged item a resubmission answers; on first display its not-yet-met criteria are
-    claimed again and its title offered."""
+    claimed again, its title offered and its date, method, setting and witness carried over."""
     item_id = request.args.get("resubmit", type=int)
     if item_id is None:
         return None
@@ -154,6 +181,8 @@ def _resubmitted_item(enrolment: Enrolment, form: EvidenceForm) -> EvidenceItem 
         form.criteria.data = sorted(cid for cid, found in decisions.items()
                                     if found[-1].outcome == "not_yet_met")
         form.title.data = f"Resubmission: {item.title}"[:200]
+        for name in _CARRIED_OVER:
+            getattr(form, name).data = getattr(item, name)
     return item
 
 
@@ -161,6 +190,14 @@ def _decisions(item: EvidenceItem) -> dict[int, list]:
     """The item's decisions by criterion, oldest first, from the features that make them."""
     found: dict[int, list] = {}
     for answer in item_decisions(db.session, item):
+        found.update(answer)
+    return found
+
+
+def _criterion_statuses(enrolment: Enrolment) -> dict[int, str]:
+    """Criteria already met or awaiting a decision, which the picker marks."""
+    found: dict[int, str] = {}
+    for answer in criterion_statuses(db.session, enrolment):
         found.update(answer)
     return found
 
@@ -181,7 +218,8 @@ def show(item_id: int):
     return render_template("evidence/show.html", item=item, form=EmptyForm(),
                            decisions={cid: found[-1] for cid, found in decisions.items()},
                            can_change=can_change_evidence(current_user, item),
-                           can_resubmit=can_resubmit(current_user, item, decisions))
+                           can_resubmit=can_resubmit(current_user, item, decisions),
+                           can_see_digests=can_see_file_digests(current_user, item))
 
 
 @blueprint.get("/evidence/<int:item_id>/files/<int:file_id>")
@@ -215,14 +253,19 @@ def claims(item_id: int):
     item = _item(item_id, can_change_evidence)
     form = ClaimsForm()
     if form.validate_on_submit():
-        with committing("Claims updated.") as done:
+        with committing(flash_messages=False) as done:
             services.change_claims(db.session, item, current_user, form.criteria.data)
         if done:
+            flash("Claims updated.", "info")
             return redirect(url_for("evidence.show", item_id=item.id))
+        # A refusal is about the criteria chosen (none, or in a signed-off unit), shown at the
+        # picker; a conflict or a busy database is the form's.
+        (form.criteria.errors if done.status == 422 else form.form_errors).append(done.error)
     chosen = set(form.criteria.data) if request.method == "POST" else {
         c.criterion_id for c in item.claims}
     return render_template("evidence/claims.html", form=form, item=item, chosen=chosen,
-                           units=version_tree(db.session, item.enrolment.version_id).units)
+                           units=version_tree(db.session, item.enrolment.version_id).units,
+                           criterion_statuses=_criterion_statuses(item.enrolment))
 
 
 @blueprint.post("/evidence/<int:item_id>/withdraw")

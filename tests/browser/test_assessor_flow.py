@@ -119,7 +119,7 @@ def test_assessor_judges_feedback_resubmission_and_sign_off(live_app, browser, t
     page.click("button[data-submit]")
     page.wait_for_selector("h1:has-text('Resubmission: Using the contact centre systems')")
     assert page.locator(".claims-list li").count() == 1
-    assert "Awaiting judgement" in page.inner_text(".claims-list")
+    assert "Awaiting a decision" in page.inner_text(".claims-list")
     _log_out(page)
 
     # The assessor sees the resubmission awaiting, judges it met, and signs the unit off.

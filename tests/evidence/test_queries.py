@@ -1,4 +1,5 @@
-"""The evidence list renders in a number of queries that does not grow with the portfolio."""
+"""The evidence list's first page renders in a number of queries that does not grow with the
+portfolio."""
 
 from __future__ import annotations
 
@@ -35,5 +36,5 @@ def test_list_queries_do_not_grow(login, people, session):
     add_items(session, people.enrolment1, 2000, start=5)
     with count_queries() as many:
         page = client.get(url).get_data(as_text=True)
-    assert page.count('class="evidence-card') == 2005
+    assert page.count('class="evidence-card') == 50  # a page
     assert len(many) == len(few)

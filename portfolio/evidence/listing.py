@@ -1,0 +1,144 @@
+"""The learner's evidence list: searched by title and criterion code, filtered by status and
+unit, paged. Each item's status is the subquery assessment answers on
+:data:`portfolio.evidence.hooks.item_statuses`, so the filter, the count and the cards agree, and
+a page takes the same few queries whatever the size of the portfolio."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from portfolio.accounts.models import Enrolment
+from portfolio.catalogue.models import Criterion, Unit
+from portfolio.evidence.hooks import item_statuses
+from portfolio.evidence.models import CriterionClaim, EvidenceItem
+
+PAGE_SIZE = 50
+
+#: An item's state, as the learner reads it on its card.
+ITEM_STATUSES = {
+    "awaiting": "Awaiting a decision",
+    "feedback": "Feedback to act on",
+    "partly_met": "Partly met",
+    "met": "Met",
+    "withdrawn": "Withdrawn",
+}
+
+#: A search term like "301", "2.3" or "301.2.3" is a unit number or criterion code.
+_CODE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    search: str = ""
+    status: str = ""
+    unit_id: int | None = None
+    include_withdrawn: bool = False
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class ListedItem:
+    item: EvidenceItem
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return ITEM_STATUSES[self.status]
+
+
+@dataclass(frozen=True)
+class EvidencePage:
+    items: list[ListedItem]
+    total: int
+    page: int
+    pages: int
+
+
+def _statuses(enrolment_id: int, item_ids: list[int] | None = None
+              ) -> tuple[sa.FromClause | None, sa.ColumnElement[str]]:
+    """The subquery of judged statuses to join (none when no feature answers) and the status
+    of a joined item: withdrawn, else as judged."""
+    judged = next(iter(item_statuses(enrolment_id, item_ids)), None)
+    as_judged = sa.literal("awaiting") if judged is None else sa.func.coalesce(
+        judged.c.status, "awaiting")
+    return judged, sa.case((EvidenceItem.withdrawn_at.is_not(None), "withdrawn"),
+                           else_=as_judged)
+
+
+def _with_statuses(query: sa.Select, judged: sa.FromClause | None) -> sa.Select:
+    return query if judged is None else query.outerjoin(
+        judged, judged.c.item_id == EvidenceItem.id)
+
+
+def _claiming(enrolment_id: int, *criterion_conditions: sa.ColumnElement[bool]
+              ) -> sa.ColumnElement[bool]:
+    """The item claims a criterion meeting every condition (on ``Criterion`` and its ``Unit``).
+    Only this enrolment's claims are read, not every learner's of those criteria."""
+    claimant = aliased(EvidenceItem)
+    return EvidenceItem.id.in_(
+        sa.select(CriterionClaim.item_id)
+        .join(claimant, claimant.id == CriterionClaim.item_id)
+        .join(Criterion, Criterion.id == CriterionClaim.criterion_id)
+        .join(Unit, Unit.id == Criterion.unit_id)
+        .where(claimant.enrolment_id == enrolment_id, *criterion_conditions))
+
+
+def _matches_search(enrolment_id: int, search: str) -> sa.ColumnElement[bool]:
+    """Every word in the title; code terms ("301 2.3") together on one claimed criterion, or in
+    the title."""
+    terms = search.lower().split()
+    codes = [t for t in terms if _CODE.match(t)]
+    words = [t for t in terms if not _CODE.match(t)]
+
+    def in_title(term: str) -> sa.ColumnElement[bool]:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return EvidenceItem.title.ilike(f"%{escaped}%", escape="\\")
+
+    condition = sa.and_(sa.true(), *(in_title(w) for w in words))
+    if codes:
+        claimed = _claiming(enrolment_id, *(
+            sa.or_(Criterion.code == t, Unit.number == t, Unit.number + "." + Criterion.code == t)
+            for t in codes))
+        condition = sa.and_(condition, sa.or_(claimed, sa.and_(*(in_title(t) for t in codes))))
+    return condition
+
+
+def evidence_page(session: Session, enrolment: Enrolment, query: ListQuery) -> EvidencePage:
+    """One page of the enrolment's items matching ``query``, newest evidence first, with their
+    files and claimed criteria: five queries (count, ids, items, files, claims) on any portfolio.
+    The statuses shown are judged for the page's items only; a status filter judges them all."""
+    matching = sa.select(EvidenceItem.id).where(EvidenceItem.enrolment_id == enrolment.id)
+    if not query.include_withdrawn:
+        matching = matching.where(EvidenceItem.withdrawn_at.is_(None))
+    if query.search.strip():
+        matching = matching.where(_matches_search(enrolment.id, query.search))
+    if query.unit_id is not None:
+        matching = matching.where(_claiming(enrolment.id, Criterion.unit_id == query.unit_id))
+    if query.status in ITEM_STATUSES:
+        judged, status = _statuses(enrolment.id)
+        matching = _with_statuses(matching, judged).where(status == query.status)
+
+    total = session.scalar(matching.with_only_columns(sa.func.count(),
+                                                      maintain_column_froms=True))
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, query.page), pages)
+    newest_first = (EvidenceItem.evidence_date.desc(), EvidenceItem.id.desc())
+    # The page's ids first, as plain values: the statuses are then judged for those items only,
+    # and the query planner sees small, cheap statements.
+    page_ids = list(session.scalars(
+        matching.order_by(*newest_first).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    judged, status = _statuses(enrolment.id, page_ids)
+    rows = session.execute(
+        _with_statuses(sa.select(EvidenceItem, status.label("status")), judged)
+        .where(EvidenceItem.id.in_(page_ids))
+        .options(selectinload(EvidenceItem.files),
+                 selectinload(EvidenceItem.claims).joinedload(CriterionClaim.criterion)
+                 .joinedload(Criterion.unit))
+        .order_by(*newest_first))
+    return EvidencePage([ListedItem(item, item_state) for item, item_state in rows],
+                        total, page, pages)
