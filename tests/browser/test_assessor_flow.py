@@ -134,8 +134,8 @@ def test_assessor_judges_feedback_resubmission_and_sign_off(live_app, browser, t
     page.wait_for_selector(".flash:has-text('Decisions recorded.')")
     page.click("header nav >> text=Caseload")
     row = page.locator("table.caseload tbody tr", has_text="Lena Learner")
-    assert "none" in row.locator("td").nth(4).inner_text()
-    assert row.locator("td").nth(5).inner_text() == "1"  # one unit ready for sign-off
+    assert "none" in row.locator("td[data-label='Awaiting decision']").inner_text()
+    assert row.locator("td[data-label='Units ready']").inner_text() == "1"  # one unit ready for sign-off
     row.locator("a", has_text="Lena Learner").click()
     page.click(f"button:has-text('Sign off unit {UNIT}')")
     page.wait_for_selector(".flash:has-text('Unit signed off.')")
