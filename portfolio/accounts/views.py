@@ -83,6 +83,12 @@ def change_password():
 
 @blueprint.get("/")
 def home():
+    # An assessor's day starts at the caseload; a centre admin who also assesses reaches the
+    # admin pages from the header. A person who is also a learner or an IQA keeps this page,
+    # the only one listing their own qualifications or the learners they quality-assure; the
+    # caseload is in their header.
+    if current_user.is_assessor and not (current_user.is_learner or current_user.is_iqa):
+        return redirect(url_for("assessment.caseload"))
     enrolments = services.enrolments_for(db.session, current_user)
     if current_user.is_learner and len(enrolments) == 1:
         return redirect(url_for("evidence.index", enrolment_id=enrolments[0].id))

@@ -21,6 +21,7 @@ def _sign_off(data) -> str:
 
 
 decision_recorded = Event("decision.recorded", _decision)
+item_feedback_given = Event("item_feedback.given", "gave feedback on evidence “{title}”")
 unit_declared = Event("unit.declared", "declared the work for unit {unit} their own")
 unit_signed_off = Event("unit.signed_off", _sign_off)
 unit_unlocked = Event("unit.unlocked", "unlocked unit {unit}: {reason}")

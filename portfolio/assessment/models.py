@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portfolio.accounts.models import User
 from portfolio.catalogue.models import Criterion, Unit
 from portfolio.core.db import Base, UTCDateTime, utcnow
+from portfolio.evidence.models import EvidenceItem
 
 OUTCOMES = {"met": "Met", "not_yet_met": "Not yet met"}
 SIGN_OFF_METHODS = {
@@ -63,6 +64,7 @@ class Decision(Base):
 
     assessor: Mapped[User] = relationship()
     criterion: Mapped[Criterion] = relationship()
+    item: Mapped[EvidenceItem] = relationship()
 
     @property
     def outcome_label(self) -> str:
@@ -70,6 +72,32 @@ class Decision(Base):
 
     def __repr__(self) -> str:
         return f"<Decision {self.id} {self.outcome} criterion={self.criterion_id}>"
+
+
+class ItemFeedback(Base):
+    """An assessor's feedback on an evidence item as a whole, beside the per-criterion decisions.
+    Append-only like them: later feedback is added below, never edited."""
+
+    __tablename__ = "item_feedback"
+    __table_args__ = (sa.Index("ix_item_feedback_item_id_id", "item_id", "id"),)
+
+    #: Primary key; feedback on an item reads in this order.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose portfolio.
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    #: The evidence item.
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence_items.id"))
+    #: The assessor.
+    assessor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: When.
+    given_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: What the learner reads.
+    text: Mapped[str] = mapped_column(sa.Text)
+
+    assessor: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ItemFeedback {self.id} item={self.item_id}>"
 
 
 class UnitDeclaration(Base):

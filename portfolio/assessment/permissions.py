@@ -24,10 +24,10 @@ def can_unlock_units(user: User, enrolment: Enrolment) -> bool:
 
 
 def can_declare_unit(user: User, progress: Progress, unit: UnitProgress) -> bool:
-    """The learner, on a qualification that asks for declarations, for a unit not yet declared
-    or signed off."""
+    """The learner, on a qualification that asks for declarations, for a unit whose every
+    criterion is met, not yet declared nor signed off."""
     return (can_declare_units(user, progress.enrolment) and progress.tree.unit_declarations
-            and not unit.declared and not unit.is_achieved)
+            and not unit.declared and unit.ready_for_sign_off)
 
 
 def can_sign_off_unit(user: User, progress: Progress, unit: UnitProgress) -> bool:

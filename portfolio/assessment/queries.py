@@ -1,22 +1,23 @@
-"""Read queries behind the criterion history and the evidence pages."""
+"""Read queries behind the criterion history, the judge page and the evidence pages."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from portfolio.assessment.models import Decision
+from portfolio.assessment.models import Decision, ItemFeedback
 from portfolio.evidence.hooks import item_decisions
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
 
 def history(session: Session, enrolment_id: int, criterion_id: int) -> list[Decision]:
-    """Every decision on a criterion, newest first."""
+    """Every decision on a criterion, newest first, with the item each judged."""
     return list(session.scalars(
         sa.select(Decision).where(Decision.enrolment_id == enrolment_id,
                                   Decision.criterion_id == criterion_id)
+        .options(joinedload(Decision.item), joinedload(Decision.assessor))
         .order_by(Decision.decided_at.desc(), Decision.id.desc())))
 
 
@@ -36,3 +37,10 @@ def decisions_on_item(session: Session, item: EvidenceItem) -> dict[int, list[De
                                     .order_by(Decision.id)):
         result[decision.criterion_id].append(decision)
     return result
+
+
+def feedback_on_item(session: Session, item_id: int) -> list[ItemFeedback]:
+    """The assessors' feedback on an item as a whole, oldest first."""
+    return list(session.scalars(
+        sa.select(ItemFeedback).where(ItemFeedback.item_id == item_id)
+        .options(joinedload(ItemFeedback.assessor)).order_by(ItemFeedback.id)))

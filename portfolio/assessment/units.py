@@ -44,17 +44,41 @@ def _refuse_if_signed_off(session: Session, enrolment: Enrolment, unit: UnitNode
         raise AssessmentError(f"Unit {unit.number} is already signed off.")
 
 
+#: What the learner declares, from the NCFE NVQ specification ("On completion of each unit
+#: learners must declare that the work produced is their own. The Assessor must countersign
+#: this."): shown beside the button and kept with the declaration's audit event.
+DECLARATION = ("I declare that the work I have produced for unit {number}, {title}, is my own. "
+               "I understand that my assessor will countersign this declaration when signing the "
+               "unit off.")
+
+
+def declaration_wording(unit: UnitNode) -> str:
+    return DECLARATION.format(number=unit.number, title=unit.title)
+
+
 def declare_unit(session: Session, enrolment: Enrolment, unit_id: int, learner: User
                  ) -> UnitDeclaration:
+    """The learner declares a unit's work their own, once every criterion of it is met."""
     lock_enrolment(session, enrolment)
-    unit = _unit(version_tree(session, enrolment.version_id), unit_id)
-    _refuse_if_signed_off(session, enrolment, unit)
+    progress = progress_for(session, [enrolment])[enrolment.id]
+    unit = _unit(progress.tree, unit_id)
+    unit_progress = progress.unit(unit.id)
+    if unit_progress.is_achieved:
+        raise AssessmentError(f"Unit {unit.number} is already signed off.")
+    if unit_progress.declared:
+        raise AssessmentError(f"You have already declared the work for unit {unit.number} "
+                              f"your own.")
+    if not unit_progress.ready_for_sign_off:
+        raise AssessmentError(f"Unit {unit.number} has {unit_progress.total - unit_progress.met} "
+                              f"criteria not yet met: declare it once your assessor has judged "
+                              f"every criterion met.")
     declaration = UnitDeclaration(enrolment_id=enrolment.id, unit_id=unit.id,
                                   learner_id=learner.id)
     session.add(declaration)
     session.flush()
     unit_declared.emit(session, actor=learner, centre_id=enrolment.centre_id,
-                       learner_id=enrolment.learner_id, subject=declaration, unit=unit.number)
+                       learner_id=enrolment.learner_id, subject=declaration, unit=unit.number,
+                       wording=declaration_wording(unit))
     return declaration
 
 

@@ -14,22 +14,32 @@ from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.assessment import caseload as caseloads
 from portfolio.assessment import decisions, pathway, permissions, queries, units
 from portfolio.assessment import item_status as evidence_hook_answers  # noqa: F401
+from portfolio.assessment.attention import by_attention
 from portfolio.assessment.forms import PathwayForm, PriorAchievementForm, UnlockForm
+from portfolio.assessment.judging import inline_files, judgements_sent
 from portfolio.assessment.models import UnitSignOff
 from portfolio.assessment.permissions import can_assess, can_declare_units, can_unlock_units
 from portfolio.assessment.progress import progress_for
+from portfolio.assessment.queue import next_awaiting_item
 from portfolio.catalogue.tree import version_tree
+from portfolio.core.db import utcnow
 from portfolio.core.forms import EmptyForm
 from portfolio.core.permissions import require, roles_required
 from portfolio.core.web import committing
 from portfolio.evidence.models import EvidenceItem
-from portfolio.extensions import db
+from portfolio.extensions import db, object_store
 
 blueprint = Blueprint("assessment", __name__)
 for _predicate in (can_assess, permissions.can_judge, permissions.can_declare_unit,
                    permissions.can_sign_off_unit, permissions.can_record_prior_achievement,
-                   can_unlock_units, permissions.can_choose_pathway):
+                   can_unlock_units, permissions.can_choose_pathway, units.declaration_wording):
     blueprint.add_app_template_global(_predicate)
+
+
+@blueprint.app_template_global()
+def item_feedback_on(item: EvidenceItem) -> list:
+    """For templates/assessment/_item_feedback.html, which the evidence page includes."""
+    return queries.feedback_on_item(db.session, item.id)
 
 CONFLICT = ("Someone else recorded a decision on one of these criteria at the same moment. "
             "Nothing of yours was saved: check their decision below and judge again.")
@@ -60,30 +70,82 @@ def caseload():
         sa.select(Enrolment).where(Enrolment.assessor_id == current_user.id,
                                    Enrolment.ended_at.is_(None))
         .options(sa.orm.joinedload(Enrolment.learner), sa.orm.joinedload(Enrolment.version))))
-    rows = caseloads.caseload(db.session, enrolments)
-    sort = request.args.get("sort", "awaiting")
-    rows.sort(key=CASELOAD_SORTS.get(sort, CASELOAD_SORTS["awaiting"]),
-              reverse=request.args.get("desc") == "1")
-    return render_template("assessment/caseload.html", rows=rows, sort=sort)
+    ranked = by_attention(caseloads.caseload(db.session, enrolments), utcnow())
+    sort = request.args.get("sort", "attention")
+    descending = request.args.get("desc") == "1"
+    if sort in CASELOAD_SORTS:
+        ranked.sort(key=lambda pair: CASELOAD_SORTS[sort](pair[0]), reverse=descending)
+    else:
+        sort = "attention"
+        if descending:
+            ranked.reverse()
+    return render_template("assessment/caseload.html", ranked=ranked, sort=sort)
 
 
 @blueprint.route("/evidence/<int:item_id>/judge", methods=["GET", "POST"])
 def judge(item_id: int):
-    item = db.session.get(EvidenceItem, item_id)
-    if item is None:
-        abort(404)
+    item = db.session.get(EvidenceItem, item_id) or abort(404)
     enrolment = _enrolment(item.enrolment_id, can_assess)
-    if request.method == "POST" and EmptyForm().validate_on_submit():
-        with committing("Decisions recorded.", conflict=CONFLICT) as done:
-            decisions.record_decisions(db.session, item, current_user, _judgements(item),
-                                       map_criteria=_ints(request.form.getlist("map")))
+    form = EmptyForm()
+    problems: dict[int, str] = {}
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        with committing(flash_messages=False, conflict=CONFLICT) as done:
+            try:
+                recorded = decisions.record_decisions(
+                    db.session, item, current_user, judgements_sent(request.form),
+                    map_criteria=_ints(request.form.getlist("map")),
+                    item_feedback=request.form.get("item_feedback", ""))
+            except decisions.JudgementsRefused as refused:
+                problems = refused.problems
+                raise
         if done:
+            flash(_recorded(recorded, request.form.get("item_feedback", "")), "info")
             return redirect(url_for("assessment.judge", item_id=item.id))
+        status = done.status
+        form.form_errors.append(_refusal(done.error, problems))
+        form.form_errors.extend(message for criterion_id, message in problems.items()
+                                if criterion_id not in {c.criterion_id for c in item.claims})
     progress = progress_for(db.session, [enrolment])[enrolment.id]
     return render_template("assessment/judge.html", item=item, enrolment=enrolment,
-                           progress=progress, form=EmptyForm(),
+                           progress=progress, form=form, problems=problems,
+                           # A refused batch is drawn again as it was sent.
+                           sent=request.form if status != 200 else {},
                            decisions=queries.decisions_on_item(db.session, item),
-                           claimed={c.criterion_id for c in item.claims})
+                           item_feedback=queries.feedback_on_item(db.session, item.id),
+                           inline=inline_files(item, object_store()),
+                           claimed={c.criterion_id for c in item.claims}), status
+
+
+def _recorded(recorded: list, item_feedback: str) -> str:
+    parts = []
+    if recorded:
+        parts.append("Decisions recorded." if len(recorded) > 1 else "Decision recorded.")
+    if item_feedback.strip():
+        parts.append("Feedback on the item recorded.")
+    return " ".join(parts) or "Criteria mapped to this evidence."
+
+
+def _refusal(error: str, problems: dict[int, str]) -> str:
+    if not problems:
+        return error
+    count = len(problems)
+    return (f"Nothing was recorded: {count} "
+            f"{'judgement needs' if count == 1 else 'judgements need'} changing. Everything "
+            f"you entered is kept below.")
+
+
+@blueprint.get("/evidence/<int:item_id>/next")
+@roles_required("assessor")
+def next_awaiting(item_id: int):
+    """The next item awaiting this assessor's decision after the one just judged."""
+    item = db.session.get(EvidenceItem, item_id) or abort(404)
+    _enrolment(item.enrolment_id, can_assess)
+    following = next_awaiting_item(db.session, current_user, item)
+    if following is None:
+        flash("Nothing else awaits your decision: every item in your caseload is judged.", "info")
+        return redirect(url_for("assessment.caseload"))
+    return redirect(url_for("assessment.judge", item_id=following.id))
 
 
 def _ints(values) -> list[int]:
@@ -91,21 +153,6 @@ def _ints(values) -> list[int]:
         return [int(v) for v in values if v]
     except ValueError:
         abort(400)
-
-
-def _judgements(item: EvidenceItem) -> list[decisions.Judgement]:
-    judgements = []
-    for claim in item.claims:
-        outcome = request.form.get(f"outcome-{claim.criterion_id}", "")
-        if not outcome:
-            continue
-        expected = request.form.get(f"current-{claim.criterion_id}", "")
-        judgements.append(decisions.Judgement(
-            criterion_id=claim.criterion_id, outcome=outcome,
-            feedback=request.form.get(f"feedback-{claim.criterion_id}", ""),
-            expected_current_id=int(expected) if expected.isdigit() else None,
-            reason=request.form.get(f"reason-{claim.criterion_id}", "")))
-    return judgements
 
 
 @blueprint.get("/enrolments/<int:enrolment_id>/progress")

@@ -41,9 +41,12 @@ def init_security(app: Flask, login_manager, load_user, trusted_proxies: int = 0
     @app.after_request
     def set_security_headers(response):
         storage_origin = app.config.get("STORAGE_PUBLIC_ORIGIN", "")
+        frame_source = storage_origin or "'none'"
         response.headers.setdefault(
             "Content-Security-Policy",
             f"default-src 'self'; img-src 'self' data: {storage_origin}; style-src 'self'; "
+            # Frames only from the store: the judge page shows PDFs in the browser's viewer.
+            f"frame-src {frame_source}; "
             f"script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
             f"frame-ancestors 'none'; form-action 'self'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -42,7 +42,8 @@ def state(session, people):
         progress=f"/enrolments/{e}/progress",
         grid=f"/enrolments/{e}/grid",
         criterion=f"/enrolments/{e}/criteria/{item.claims[0].criterion_id}",
-        declare=f"/enrolments/{e}/units/{unit_node(session, enrolment, '304').id}/declare",
+        # Every criterion of unit 301 is met: the learner may declare it.
+        declare=f"/enrolments/{e}/units/{unit_node(session, enrolment, '301').id}/declare",
         sign_off_url=f"/enrolments/{e}/units/{unit_node(session, enrolment, '301').id}/sign-off",
         prior=f"/enrolments/{e}/units/{unit_node(session, enrolment, '305').id}/prior",
         unlock=f"/enrolments/{e}/sign-offs/{transferred.id}/unlock",

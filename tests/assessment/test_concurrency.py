@@ -34,11 +34,11 @@ from portfolio.evidence import services as evidence
 from portfolio.evidence.models import EvidenceItem
 from portfolio.extensions import db
 from tests.helpers.app import app_on_new_database
-from tests.helpers.assessment import FEEDBACK, add_item, criteria_of, decide
+from tests.helpers.assessment import FEEDBACK, add_item, criteria_of, decide, refusals
 from tests.helpers.concurrency import TIMEOUT, post_at_once
 from tests.helpers.databases import on_postgres
 from tests.helpers.factories import make_people
-from tests.helpers.web import flashes, text
+from tests.helpers.web import text
 
 pytestmark = pytest.mark.skipif(not on_postgres(),
                                 reason="real concurrent transactions need PostgreSQL")
@@ -247,9 +247,9 @@ def test_the_same_assessor_posting_twice_at_once(fresh):
     responses = post_at_once(app, fresh.assessor1_email, f"/evidence/{fresh.item}/judge", data)
 
     statuses = sorted(getattr(r, "status_code", r) for r in responses)
-    assert statuses == [200, 302], responses
-    loser = next(r for r in responses if r.status_code == 200)
-    assert "decided by someone else" in " ".join(flashes(text(loser)))
+    assert statuses == [302, 409], responses
+    loser = next(r for r in responses if r.status_code == 409)
+    assert "decided by someone else" in " ".join(refusals(text(loser)))
     for criterion in criteria:
         decisions, current, _ = chain(app, fresh, criterion)
         assert len(decisions) == 1 and current == [decisions[0][0]]

@@ -152,8 +152,9 @@ def test_mapping_further_criteria_adds_claims_by_the_assessor(session, people):
     assert status(session, enrolment, second) == "met"
     assert status(session, enrolment, third) == "claimed"
     assert status(session, enrolment, other_unit) == "claimed"
-    # Mapping the same criterion again adds no second claim.
-    record_decisions(session, item, people.assessor1, [], map_criteria=[third])
+    # Mapping the same criterion again adds no second claim: nothing is recorded.
+    with pytest.raises(AssessmentError, match="Nothing was recorded"):
+        record_decisions(session, item, people.assessor1, [], map_criteria=[third])
     session.expire(item)
     assert sorted(c.criterion_id for c in item.claims) == sorted(claims)
 

@@ -145,6 +145,7 @@ def test_ncfe_sign_off_needs_the_learners_declaration(session, people):
 def test_a_declaration_for_another_unit_does_not_count(session, people):
     enrolment = people.enrolment2
     meet_unit(session, enrolment, "01", people.assessor2)
+    meet_unit(session, enrolment, "02", people.assessor2)
     declare_unit(session, enrolment, unit_node(session, enrolment, "02").id,
                           people.learner2)
     with pytest.raises(AssessmentError, match="not yet declared"):

@@ -22,8 +22,10 @@ from tests.helpers.assessment import (
     add_item,
     criteria_of,
     decide,
+    judgement_error,
     meet_unit,
     progress,
+    refusals,
     status,
     unit_node,
 )
@@ -105,9 +107,12 @@ def test_not_yet_met_without_feedback_is_refused_on_the_page(login, people, sess
     met, not_met, _ = (c.criterion_id for c in item.claims)
     response = client.post(f"/evidence/{item.id}/judge",
                            data=judge_form(client, {met: "met", not_met: "not_yet_met"}))
-    assert response.status_code == 200
-    assert flashes(text(response)) == [
-        "Give the learner feedback they can act on for unit 301 criterion 1.2."]
+    assert response.status_code == 422
+    page = text(response)
+    assert refusals(page) == [
+        "Nothing was recorded: 1 judgement needs changing. Everything you entered is kept below."]
+    assert judgement_error(page, not_met) == (
+        "Give the learner feedback they can act on for unit 301 criterion 1.2.")
     assert count_rows(session, Decision) == 0
 
 
@@ -124,8 +129,8 @@ def test_a_stale_current_decision_gives_the_conflict_message(login, people, sess
     response = client.post(f"/evidence/{item.id}/judge", data=judge_form(
         client, {second: "met", first: "met"}, map=[str(mapped)]))
 
-    assert response.status_code == 200
-    assert flashes(text(response)) == [
+    assert response.status_code == 409
+    assert refusals(text(response)) == [
         "unit 301 criterion 1.1 was decided by someone else since you opened this page. "
         "Nothing was saved: reload to see their decision."]
     assert (count_rows(session, Decision),
@@ -141,8 +146,8 @@ def test_posting_the_same_page_twice_records_once(login, people, session, item):
     data = judge_form(client, {criterion: "met"})
     assert client.post(f"/evidence/{item.id}/judge", data=data).status_code == 302
     again = client.post(f"/evidence/{item.id}/judge", data=data)
-    assert again.status_code == 200
-    assert "was decided by someone else" in flashes(text(again))[-1]
+    assert again.status_code == 409
+    assert "was decided by someone else" in refusals(text(again))[-1]
     assert count_rows(session, Decision) == 1
 
 
@@ -161,8 +166,8 @@ def test_a_race_lost_in_the_database_gives_the_conflict_message(login, people, s
     response = client.post(f"/evidence/{item.id}/judge",
                            data=judge_form(client, {criterion: "met"}))
 
-    assert response.status_code == 200
-    assert assessment_views.CONFLICT in flashes(text(response))
+    assert response.status_code == 409
+    assert assessment_views.CONFLICT in refusals(text(response))
     assert count_rows(session, Decision) == 1
     assert count_rows(session, AuditEvent, AuditEvent.action == "decision.recorded") == 1
 
@@ -284,7 +289,9 @@ def test_the_criterion_page_lists_its_history_and_the_items_claiming_it(
     assert page.index('class="outcome-met"') < page.index('class="outcome-not_yet_met"')
     assert "Missing the customer&#39;s name." in page
     assert f"Replaced decision #{first.id}: Judged further evidence: Second call log" in page
-    assert f"on evidence #{second.item_id}" in page and f"on evidence #{first.item_id}" in page
+    # Each decision links to the item it judged, by its title.
+    assert f'on <a href="/evidence/{again.id}">Second call log</a>' in page
+    assert f'on <a href="/evidence/{item.id}">Complaint call log</a>' in page
     assert again.files[0].sha256[:12] in page
     assert "judge</a>" not in page  # the IQA may look, not judge
 
@@ -314,7 +321,7 @@ def test_a_ncfe_unit_is_declared_then_countersigned_through_the_pages(login, peo
     assert count_rows(session, UnitSignOff) == 0
 
     client = login(people.learner2)
-    assert "Declare my own work" in text(client.get(url))
+    assert "Yes, declare unit 01 my own work" in text(client.get(url))
     response = client.post(f"/enrolments/{enrolment.id}/units/{unit.id}/declare",
                            data={"csrf_token": csrf_token(client, "/catalogue/")})
     assert response.status_code == 302
@@ -377,7 +384,7 @@ def test_prior_achievement_and_unlocking_through_the_pages(login, people, sessio
 
 
 def _caseload_ids(page: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<td><a href="/enrolments/(\d+)/progress">', page)]
+    return [int(i) for i in re.findall(r'<td data-label="Learner"><a href="/enrolments/(\d+)/progress">', page)]
 
 
 def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login, people, session):
@@ -405,6 +412,7 @@ def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login,
     learner1_first = [mine.id, zoe.id]
     titles = sorted([(mine.version.title, mine.id), (zoe.version.title, zoe.id)])
     expected = {
+        "attention": learner1_first,
         "awaiting": learner1_first,
         "learner": learner1_first,
         "qualification": [i for _, i in titles],
@@ -413,13 +421,13 @@ def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login,
         "ready": learner1_first,
         "activity": learner1_first[::-1],
     }
-    assert set(expected) == set(assessment_views.CASELOAD_SORTS)
+    assert set(expected) == set(assessment_views.CASELOAD_SORTS) | {"attention"}
     for key, order in expected.items():
         response = client.get(f"/caseload?sort={key}")
         assert response.status_code == 200, key
         assert _caseload_ids(text(response)) == order, key
         assert _caseload_ids(text(client.get(f"/caseload?sort={key}&desc=1"))) == order[::-1], key
-    assert _caseload_ids(text(client.get("/caseload?sort=nonsense"))) == expected["awaiting"]
+    assert _caseload_ids(text(client.get("/caseload?sort=nonsense"))) == expected["attention"]
 
     # Another assessor sees only their own learners; an assessor with none sees an empty list.
     assert _caseload_ids(text(login(people.assessor2).get("/caseload"))) == [people.enrolment2.id]

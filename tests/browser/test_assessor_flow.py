@@ -131,13 +131,14 @@ def test_assessor_judges_feedback_resubmission_and_sign_off(live_app, browser, t
     assert page.locator("fieldset.judgement").count() == 1
     page.locator("fieldset.judgement input[value=met]").check()
     page.click("button:has-text('Record decisions')")
-    page.wait_for_selector(".flash:has-text('Decisions recorded.')")
+    page.wait_for_selector(".flash:has-text('Decision recorded.')")
     page.click("header nav >> text=Caseload")
     row = page.locator("table.caseload tbody tr", has_text="Lena Learner")
-    assert "none" in row.locator("td").nth(4).inner_text()
-    assert row.locator("td").nth(5).inner_text() == "1"  # one unit ready for sign-off
+    assert "none" in row.locator("td[data-label='Awaiting decision']").inner_text()
+    assert row.locator("td[data-label='Units ready']").inner_text() == "1"  # one unit ready for sign-off
     row.locator("a", has_text="Lena Learner").click()
-    page.click(f"button:has-text('Sign off unit {UNIT}')")
+    page.click(f"summary:has-text('Sign off unit {UNIT}')")
+    page.click(f"button:has-text('Yes, sign off unit {UNIT}')")
     page.wait_for_selector(".flash:has-text('Unit signed off.')")
     _log_out(page)
 

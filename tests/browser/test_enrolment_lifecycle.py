@@ -70,6 +70,9 @@ def test_every_enrolment_form_once_on_a_phone(live_app, browser, tmp_path):
         _fits(page)
         page.screenshot(path=str(tmp_path / "on-a-break.png"), full_page=True)
         assert _submit(page, "#end-break-form") == "The break is ended."
+        # Completing is for good: it asks first, and the form is inside the question.
+        assert not page.is_visible("#complete-form")
+        page.click("details.confirm summary:has-text('Complete the enrolment')")
         assert _submit(page, "#complete-form") == "The enrolment is complete: it is now read-only."
         assert "Completed on" in page.inner_text("#enrolment-status")
         assert page.locator("#holders tr").count() == 4  # header, Asha, Ivan, Bo
@@ -77,6 +80,7 @@ def test_every_enrolment_form_once_on_a_phone(live_app, browser, tmp_path):
         _fits(page)
 
         page.goto(f"{base}/enrolments/{ids['second']}/record")
+        page.click("details.confirm summary:has-text('Withdraw Lou Leaving')")
         page.fill("#withdraw-reason", "Moved away")
         assert _submit(page, "#withdraw-form") == (
             "The learner is withdrawn: the enrolment is now read-only.")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import itertools
+import re
 
 from portfolio.accounts.models import User
 from portfolio.assessment.decisions import Judgement, record_decisions
@@ -86,3 +88,17 @@ def progress(session, enrolment) -> Progress:
 def status(session, enrolment, criterion_id: int) -> str:
     return progress(session, enrolment).state(criterion_id).status
 
+
+
+def refusals(page: str) -> list[str]:
+    """The messages at the top of a refused form (its ``form-errors`` block), unescaped."""
+    block = re.search(r'<div class="form-errors".*?</div>', page, re.S)
+    return [html.unescape(m.strip()) for m in
+            re.findall(r'<p class="error-message">(.*?)</p>', block.group(0))] if block else []
+
+
+def judgement_error(page: str, criterion_id: int) -> str | None:
+    """The message shown in a criterion's fieldset on the judge page, or None."""
+    found = re.search(rf'id="judgement-{criterion_id}-error"><p class="error-message">'
+                      rf'<span class="visually-hidden">Error: </span>(.*?)</p>', page, re.S)
+    return html.unescape(found.group(1)) if found else None
