@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import render_template
 
 from portfolio.assessment.decisions import NOTHING_RECORDED, Judgement, record_decisions
 from portfolio.assessment.errors import AssessmentError
@@ -124,16 +123,15 @@ def test_feedback_on_the_whole_item_is_appended_never_replaced(login, people, se
     assert page.index("Good start") < page.index("Thanks for the date.")
 
 
-def test_the_learner_reads_the_item_feedback_through_the_include(app, people, session, item):
+def test_the_learner_reads_the_item_feedback_on_the_evidence_page(login, people, session, item):
     record_decisions(session, item, people.assessor1, [], item_feedback="Add the date.")
+    other = add_item(session, people.enrolment1, criteria_of(session, people.enrolment1, "302", 1))
     session.commit()
-    with app.test_request_context():
-        shown = render_template("assessment/_item_feedback.html", item=item)
+    client = login(people.learner1)
+    shown = text(client.get(f"/evidence/{item.id}"))
     assert "Feedback on this evidence" in shown and "Add the date." in shown
     assert "Assessor1" in shown
-    other = add_item(session, people.enrolment1, criteria_of(session, people.enrolment1, "302", 1))
-    with app.test_request_context():
-        assert render_template("assessment/_item_feedback.html", item=other).strip() == ""
+    assert "Feedback on this evidence" not in text(client.get(f"/evidence/{other.id}"))
 
 
 def test_a_service_refusal_names_every_problem_of_the_batch(session, people, item):
