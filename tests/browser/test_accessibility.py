@@ -37,6 +37,8 @@ NOT_PAGES = {
     "static": "stylesheets and scripts",
     "evidence.download": "a stored file, sent from the object store",
     "evidence.image": "a thumbnail or preview image",
+    "assessment.next_awaiting": "a redirect to the next item waiting for the assessor",
+    "uploads.status": "JSON: which parts of a resumable upload have arrived",
 }
 
 
@@ -85,21 +87,11 @@ PAGES: dict[str, Page] = {
     "assessment.judge": Page(lambda s: f"/evidence/{s.awaiting_item_id}/judge", (ASSESSOR,)),
 }
 
-#: Violations known on pages of templates owned by other work of issue 10: (endpoint, viewport
-#: or None for both) -> the reason. Remove an entry once that page passes.
-KNOWN: dict[tuple[str, str | None], str] = {
-    ("evidence.new", None): "label (critical): the file input #files has no label of its own, "
-                            "only its fieldset's legend (templates/evidence/new.html)",
-}
-
-
 def _cases():
     for endpoint, page in PAGES.items():
         for role in page.roles:
             for viewport in VIEWPORTS:
-                reason = KNOWN.get((endpoint, viewport)) or KNOWN.get((endpoint, None))
-                marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-                yield pytest.param(endpoint, role, viewport, marks=marks,
+                yield pytest.param(endpoint, role, viewport,
                                    id=f"{endpoint}-{role.replace(' ', '_')}-{viewport}")
 
 
