@@ -270,6 +270,14 @@ def test_the_grid_shows_each_criterions_status(login, people, session, item):
     assert (cells[met], cells[not_met], cells[claimed]) == ("met", "not_yet_met", "claimed")
     assert {cells[c] for c in criteria_of(session, enrolment, "303")} == {"met"}
     assert {cells[c] for c in criteria_of(session, enrolment, "302")} == {"not_started"}
+    # Not by colour alone: each cell says its status in a mark and in words.
+    marks = {int(cid): (mark, words) for cid, mark, words in re.findall(
+        rf'href="/enrolments/{enrolment.id}/criteria/(\d+)"[^>]*>[^<]*'
+        r'(?:<span aria-hidden="true">(.)</span>)?<span class="visually-hidden">: ([^<]+)</span>',
+        page)}
+    assert len(marks) == 184
+    assert [marks[c][0] for c in (met, not_met, claimed)] == ["✓", "✗", "…"]
+    assert {marks[c][0] for c in criteria_of(session, enrolment, "302")} == {""}
 
 
 def test_the_criterion_page_lists_its_history_and_the_items_claiming_it(
