@@ -25,7 +25,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.helpers import databases
+from tests.helpers import cpu, databases
 from tests.helpers.assessment_data import DIPLOMA, seed_portfolio
 from tests.helpers.gunicorn import KeepAliveVisitor, gunicorn_serving
 
@@ -56,6 +56,9 @@ class Load:
 
     answers: list[tuple[int, float]]
     seconds: float
+    #: CPU seconds the gunicorn workers and the database's backends used meanwhile.
+    app_cpu: float
+    database_cpu: float
 
     @property
     def per_second(self) -> float:
@@ -64,6 +67,10 @@ class Load:
     @property
     def errors(self) -> int:
         return sum(1 for status, _ in self.answers if status != 200)
+
+    def cpu_ms(self, seconds: float) -> float:
+        """``seconds`` of CPU per request, in milliseconds."""
+        return seconds / max(len(self.answers), 1) * 1e3
 
     def percentile(self, n: int) -> float:
         timings = sorted(ms for _, ms in self.answers)
@@ -94,7 +101,7 @@ def _measure(label: str, directory: Path, url: str):
         for client in clients:  # warm every worker: templates, the catalogue tree
             for path in measured.values():
                 client.get(path)
-        loads = {name: _load(clients, path) for name, path in measured.items()}
+        loads = {name: _load(clients, path, server.pid, url) for name, path in measured.items()}
         for client in clients:
             client.close()
         tracebacks = server.log.read_text(errors="replace").count("Traceback")
@@ -106,9 +113,12 @@ def _measure(label: str, directory: Path, url: str):
                    f"   ({_verdict(fraction >= TARGET_FRACTION and p95 < TARGET_P95_MS)})")
         yield (f"  {name:<13} {load.per_second:6.1f} req/s  {fraction:5.2f} of the floor   "
                f"p50 {load.percentile(50):5.0f} ms   p95 {p95:5.0f} ms   "
-               f"errors {load.errors}{verdict}")
+               f"errors {load.errors}   CPU per request: app {load.cpu_ms(load.app_cpu):5.1f} ms, "
+               f"database {load.cpu_ms(load.database_cpu):5.1f} ms{verdict}")
     yield (f"  targets: every page >= {TARGET_FRACTION} of the floor, p95 < {TARGET_P95_MS} ms; "
            f"tracebacks in gunicorn's log: {tracebacks}")
+    yield ("  (CPU per request is what the server's processes used, from /proc: on a shared "
+           "machine it moves less than the rates do)")
 
 
 def _seed(directory: Path, url: str) -> int:
@@ -147,7 +157,7 @@ def _seed(directory: Path, url: str) -> int:
     return enrolment_id
 
 
-def _load(clients: list[KeepAliveVisitor], path: str) -> Load:
+def _load(clients: list[KeepAliveVisitor], path: str, server_pid: int, url: str) -> Load:
     """Every client requests ``path`` again and again for PAGE_SECONDS."""
     answers: list[tuple[int, float]] = []
     lock = threading.Lock()
@@ -167,12 +177,18 @@ def _load(clients: list[KeepAliveVisitor], path: str) -> Load:
             answers.extend(mine)
 
     threads = [threading.Thread(target=loop, args=(client,)) for client in clients]
+    workers, backends = cpu.children_of(server_pid), cpu.database_backends(url)
+    app_before, database_before = cpu.cpu_seconds(workers), cpu.cpu_seconds(backends)
     start = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return Load(answers, time.monotonic() - start)
+    seconds = time.monotonic() - start
+    app_after = cpu.cpu_seconds(workers | cpu.children_of(server_pid))
+    database_after = cpu.cpu_seconds(backends | cpu.database_backends(url))
+    return Load(answers, seconds, cpu.spent(app_before, app_after),
+                cpu.spent(database_before, database_after))
 
 
 def _verdict(passed: bool) -> str:
