@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, defer, joinedload
 
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import (
@@ -193,10 +193,11 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     if not ids:
         return {}
     decisions: dict[int, dict[int, Decision]] = defaultdict(dict)
-    # The few assessors in one query of their own (none when already loaded), rather than joined
-    # to each of the hundreds of decisions.
+    # Hundreds of decisions: the progress page and the grid need only their outcome, so neither
+    # the assessor (loaded when asked for, usually already in the session) nor the hashes of the
+    # files judged (a JSON list to parse per row) is read with them.
     for decision in session.scalars(current_decisions(ids)
-                                    .options(selectinload(Decision.assessor))):
+                                    .options(defer(Decision.file_hashes))):
         decisions[decision.enrolment_id][decision.criterion_id] = decision
     claims: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for enrolment_id, criterion_id, count in session.execute(
