@@ -57,8 +57,8 @@ class Load:
     answers: list[tuple[int, float]]
     seconds: float
     #: CPU seconds the gunicorn workers and the database's backends used meanwhile.
-    app_cpu: float
-    database_cpu: float
+    app_cpu: float | None
+    database_cpu: float | None
 
     @property
     def per_second(self) -> float:
@@ -68,9 +68,9 @@ class Load:
     def errors(self) -> int:
         return sum(1 for status, _ in self.answers if status != 200)
 
-    def cpu_ms(self, seconds: float) -> float:
+    def cpu_ms(self, seconds: float | None) -> str:
         """``seconds`` of CPU per request, in milliseconds."""
-        return seconds / max(len(self.answers), 1) * 1e3
+        return "n/a" if seconds is None else f"{seconds / max(len(self.answers), 1) * 1e3:.1f} ms"
 
     def percentile(self, n: int) -> float:
         timings = sorted(ms for _, ms in self.answers)
@@ -113,8 +113,8 @@ def _measure(label: str, directory: Path, url: str):
                    f"   ({_verdict(fraction >= TARGET_FRACTION and p95 < TARGET_P95_MS)})")
         yield (f"  {name:<13} {load.per_second:6.1f} req/s  {fraction:5.2f} of the floor   "
                f"p50 {load.percentile(50):5.0f} ms   p95 {p95:5.0f} ms   "
-               f"errors {load.errors}   CPU per request: app {load.cpu_ms(load.app_cpu):5.1f} ms, "
-               f"database {load.cpu_ms(load.database_cpu):5.1f} ms{verdict}")
+               f"errors {load.errors}   CPU per request: app {load.cpu_ms(load.app_cpu):>8}, "
+               f"database {load.cpu_ms(load.database_cpu):>8}{verdict}")
     yield (f"  targets: every page >= {TARGET_FRACTION} of the floor, p95 < {TARGET_P95_MS} ms; "
            f"tracebacks in gunicorn's log: {tracebacks}")
     yield ("  (CPU per request is what the server's processes used, from /proc: on a shared "

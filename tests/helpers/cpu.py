@@ -27,7 +27,9 @@ def cpu_seconds(pids: set[int]) -> dict[int, float]:
 
 def children_of(pid: int) -> set[int]:
     """The processes whose parent is ``pid`` (a gunicorn master's workers)."""
-    found = set()
+    found: set[int] = set()
+    if not Path("/proc").is_dir():  # not Linux: no figure, rather than a failed benchmark
+        return found
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -51,6 +53,9 @@ def database_backends(url: str) -> set[int]:
         engine.dispose()
 
 
-def spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds used between two readings; a process new in ``after`` counts from zero."""
+def spent(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """CPU seconds used between two readings; a process new in ``after`` counts from zero.
+    None when no process could be read (a database server on another machine)."""
+    if not after:
+        return None
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
