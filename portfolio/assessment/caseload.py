@@ -142,17 +142,20 @@ def _awaiting_summary(session: Session, enrolment_ids: Sequence[int]
 
 
 def last_activity(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """Per enrolment, its latest change of evidence or decision. Each is a latest value per
+    enrolment, which the (enrolment, time) indexes answer with one entry each; grouping the
+    enrolments' rows instead would read every item and decision of the caseload."""
+    latest_change = (sa.select(sa.func.max(EvidenceItem.updated_at))
+                     .where(EvidenceItem.enrolment_id == Enrolment.id).scalar_subquery())
+    latest_decision = (sa.select(sa.func.max(Decision.decided_at))
+                       .where(Decision.enrolment_id == Enrolment.id).scalar_subquery())
     latest: dict[int, dt.datetime] = {}
-    for query in (
-        sa.select(EvidenceItem.enrolment_id, sa.func.max(EvidenceItem.updated_at))
-        .where(EvidenceItem.enrolment_id.in_(enrolment_ids)).group_by(EvidenceItem.enrolment_id),
-        sa.select(Decision.enrolment_id, sa.func.max(Decision.decided_at))
-        .where(Decision.enrolment_id.in_(enrolment_ids)).group_by(Decision.enrolment_id),
-    ):
-        for enrolment_id, when in session.execute(query):
-            when = _aware(when)
-            if when and (enrolment_id not in latest or when > latest[enrolment_id]):
-                latest[enrolment_id] = when
+    for enrolment_id, *times in session.execute(
+            sa.select(Enrolment.id, latest_change, latest_decision)
+            .where(Enrolment.id.in_(enrolment_ids))):
+        known = [_aware(when) for when in times if when is not None]
+        if known:
+            latest[enrolment_id] = max(known)
     return latest
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, defer, joinedload
 
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import (
@@ -43,12 +43,18 @@ STATUS_LABELS = {
 }
 
 
+def not_superseded() -> sa.ColumnElement[bool]:
+    """No later decision supersedes the decision. A later decision is on the same enrolment:
+    saying so lets the database take both sides from the enrolment's index, where it would
+    otherwise walk every decision of every learner to find the few that supersede these."""
+    later = aliased(Decision)
+    return ~sa.exists().where(later.supersedes_id == Decision.id,
+                              later.enrolment_id == Decision.enrolment_id)
+
+
 def current_decisions(enrolment_ids: Sequence[int]) -> sa.Select:
     """Decisions no later decision supersedes."""
-    later = aliased(Decision)
-    return (sa.select(Decision).where(
-        Decision.enrolment_id.in_(enrolment_ids),
-        ~sa.exists().where(later.supersedes_id == Decision.id)))
+    return sa.select(Decision).where(Decision.enrolment_id.in_(enrolment_ids), not_superseded())
 
 
 def _pending_claims(enrolment_ids: Sequence[int]) -> sa.Select:
@@ -187,7 +193,11 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     if not ids:
         return {}
     decisions: dict[int, dict[int, Decision]] = defaultdict(dict)
-    for decision in session.scalars(current_decisions(ids).options(joinedload(Decision.assessor))):
+    # Hundreds of decisions: the progress page and the grid need only their outcome, so neither
+    # the assessor (loaded when asked for, usually already in the session) nor the hashes of the
+    # files judged (a JSON list to parse per row) is read with them.
+    for decision in session.scalars(current_decisions(ids)
+                                    .options(defer(Decision.file_hashes))):
         decisions[decision.enrolment_id][decision.criterion_id] = decision
     claims: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for enrolment_id, criterion_id, count in session.execute(
@@ -211,14 +221,17 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     result = {}
     for enrolment in enrolments:
         tree = version_tree(session, enrolment.version_id)
+        # Looked up once per learner, not once per criterion.
+        their_decisions, their_claims, their_pending = (
+            decisions[enrolment.id], claims[enrolment.id], pending[enrolment.id])
         units = []
         for node in tree.units:
             states = {}
             for criterion in node.criteria:
                 state = CriterionState(
-                    decision=decisions[enrolment.id].get(criterion.id),
-                    claims=claims[enrolment.id].get(criterion.id, 0),
-                    pending=pending[enrolment.id].get(criterion.id, 0))
+                    decision=their_decisions.get(criterion.id),
+                    claims=their_claims.get(criterion.id, 0),
+                    pending=their_pending.get(criterion.id, 0))
                 state.status = _status(state)
                 states[criterion.id] = state
             units.append(UnitProgress(node, states, sign_offs[enrolment.id].get(node.id),

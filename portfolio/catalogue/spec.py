@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -96,13 +97,15 @@ class UnitSpec:
     glh: int | None
     learning_outcomes: tuple[OutcomeSpec, ...]
 
-    @property
+    @cached_property
     def criteria(self) -> tuple[CriterionSpec, ...]:
+        """Every criterion of the unit in order; worked out once (a unit never changes), since
+        progress and the caseload ask every unit of every learner for it."""
         return tuple(c for o in self.learning_outcomes for c in o.criteria)
 
     @property
     def criteria_count(self) -> int:
-        return sum(len(o.criteria) for o in self.learning_outcomes)
+        return len(self.criteria)
 
 
 @dataclass(frozen=True)

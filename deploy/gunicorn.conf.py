@@ -1,0 +1,36 @@
+"""gunicorn's configuration for portfolio in production:
+
+    gunicorn -c deploy/gunicorn.conf.py "portfolio:create_app()"
+
+with the ``PORTFOLIO_*`` settings in the environment (PostgreSQL and an S3 store: see README.md).
+``--bind``, ``--workers`` and ``--threads`` on the command line override what is set here.
+
+Threaded workers (gthread): a page spends much of its time waiting for the database, and a
+thread waiting on a slow client (a phone uploading, a keep-alive connection) costs a thread, not
+a process. The worker's heartbeat comes from its main loop, not from the request, so ``timeout``
+restarts a stuck worker without cutting off a long upload.
+"""
+
+import multiprocessing
+import os
+
+#: Behind a reverse proxy on the same machine; ``--bind`` says otherwise.
+bind = "127.0.0.1:8000"
+worker_class = "gthread"
+#: One process per core (the GIL lets one thread per process run Python at a time) ...
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+#: ... and threads enough to keep each core busy while others wait on the database or network.
+threads = 8
+#: Seconds a worker may go without a heartbeat before it is restarted.
+timeout = 60
+#: Seconds an idle keep-alive connection is kept: a browser loads a page's assets on one.
+keepalive = 5
+graceful_timeout = 30
+#: Restart each worker after this many requests (with jitter, so not all at once): a slow leak
+#: cannot grow for ever.
+max_requests = 10_000
+max_requests_jitter = 1_000
+#: Errors and tracebacks on standard error; the access log is the reverse proxy's job.
+errorlog = "-"
+loglevel = "info"
+# No preload_app: each worker opens its own database connections after the fork.

@@ -1,0 +1,104 @@
+"""The production server in a subprocess: gunicorn with the shipped configuration
+(``deploy/gunicorn.conf.py``) on a free loopback port, and visitors that keep their connection
+open between requests as browsers do."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers.live_server import ROOT, START_TIMEOUT, Answer, Visitor
+from tests.helpers.storage_server import free_port
+
+CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+@dataclass(frozen=True)
+class Gunicorn:
+    port: int
+    pid: int
+    #: gunicorn's standard error: its own messages and the application's tracebacks.
+    log: Path
+
+
+@contextmanager
+def gunicorn_serving(environment: dict[str, str], log: Path,
+                     options: tuple[str, ...] = ()) -> Iterator[Gunicorn]:
+    """``gunicorn -c deploy/gunicorn.conf.py "portfolio:create_app()"`` on a free loopback port,
+    with the ``PORTFOLIO_*`` settings of ``environment`` only (none inherited from the caller's
+    environment) and gunicorn's command-line ``options``. The database must be migrated already.
+    Stopped (by its pid) on leaving."""
+    port = free_port()
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PORTFOLIO_")}
+    with open(log, "wb") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "--bind", f"127.0.0.1:{port}",
+             *options, "portfolio:create_app()"],
+            cwd=ROOT, env={**inherited, **environment}, stdout=subprocess.DEVNULL, stderr=errors)
+    try:
+        _wait_until_answering(process, port, log)
+        yield Gunicorn(port, process.pid, log)
+    finally:
+        process.terminate()  # SIGTERM: gunicorn's graceful stop
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_answering(process: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n"
+                               f"{log.read_text(errors='replace')[-2000:]}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/login")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            connection.close()
+    raise RuntimeError(f"gunicorn did not answer on port {port} within {START_TIMEOUT} s")
+
+
+class KeepAliveVisitor(Visitor):
+    """A :class:`Visitor` whose requests share one connection (HTTP/1.1 keep-alive), opened
+    again when the server has closed it."""
+
+    def __init__(self, port: int, address: str | None = None):
+        super().__init__(port, address)
+        self._open: http.client.HTTPConnection | None = None
+
+    def _send(self, method: str, path: str, body: bytes | None = None,
+              headers: dict[str, str] | None = None) -> Answer:
+        reused = self._open is not None
+        if self._open is None:
+            self._open = self._connection()
+        try:
+            self._open.request(method, path, body, {**self._headers(), **(headers or {})})
+            answer = self._answer(self._open)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.close()
+            if not reused:
+                raise
+            # The server closed an idle connection before this request reached it: send again.
+            return self._send(method, path, body, headers)
+        if answer.headers.get("Connection", "").lower() == "close":
+            self.close()
+        return answer
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.close()
+            self._open = None
