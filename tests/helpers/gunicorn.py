@@ -8,13 +8,12 @@ import http.client
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers.live_server import ROOT, START_TIMEOUT, Answer, Visitor
+from tests.helpers.live_server import ROOT, Answer, Visitor, wait_until_answering
 from tests.helpers.storage_server import free_port
 
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
@@ -43,7 +42,7 @@ def gunicorn_serving(environment: dict[str, str], log: Path,
              *options, "portfolio:create_app()"],
             cwd=ROOT, env={**inherited, **environment}, stdout=subprocess.DEVNULL, stderr=errors)
     try:
-        _wait_until_answering(process, port, log)
+        wait_until_answering(process, port, log, "gunicorn")
         yield Gunicorn(port, process.pid, log)
     finally:
         process.terminate()  # SIGTERM: gunicorn's graceful stop
@@ -52,24 +51,6 @@ def gunicorn_serving(environment: dict[str, str], log: Path,
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_until_answering(process: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n"
-                               f"{log.read_text(errors='replace')[-2000:]}")
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("GET", "/login")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            connection.close()
-    raise RuntimeError(f"gunicorn did not answer on port {port} within {START_TIMEOUT} s")
 
 
 class KeepAliveVisitor(Visitor):

@@ -78,7 +78,7 @@ def serving(instance: Path, environment: dict[str, str] | None = None) -> Iterat
              "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env={**inherited, **settings}, stdout=subprocess.DEVNULL, stderr=errors)
     try:
-        _wait_until_answering(process, port, log)
+        wait_until_answering(process, port, log)
         yield LiveServer(port, process.pid, log)
     finally:
         # SIGTERM: serve stops its embedded store on the way out.
@@ -104,14 +104,17 @@ def serving_app(app) -> Iterator[int]:
         thread.join(REQUEST_TIMEOUT)
 
 
-def _wait_until_answering(process: subprocess.Popen, port: int, log: Path) -> None:
+def wait_until_answering(process: subprocess.Popen, port: int, log: Path,
+                         name: str = "portfolio serve") -> None:
+    """Return once the server ``process`` (called ``name`` in errors) answers its login page on
+    ``port``; fail with the end of its ``log`` if it exits first."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"portfolio serve exited with {process.returncode}:\n"
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n"
                                f"{log.read_text(errors='replace')[-2000:]}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("GET", "/login")
             if connection.getresponse().status == 200:
                 return
@@ -119,7 +122,7 @@ def _wait_until_answering(process: subprocess.Popen, port: int, log: Path) -> No
             time.sleep(0.2)
         finally:
             connection.close()
-    raise RuntimeError(f"portfolio serve did not answer on port {port} within {START_TIMEOUT} s")
+    raise RuntimeError(f"{name} did not answer on port {port} within {START_TIMEOUT} s")
 
 
 @dataclass
