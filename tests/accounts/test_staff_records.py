@@ -42,7 +42,7 @@ def test_a_change_appends_a_row_and_the_latest_is_current(people, session):
         AuditEvent.action == "staff_record.made").order_by(AuditEvent.id)))
     assert [e.data["status"] for e in events] == ["working_towards", "qualified"]
     assert events[1].sentence == ("recorded Assessor1 as assessor on 600/1636/X: qualified "
-                                  "since 2025-01-06")
+                                  "since 6 January 2025")
 
 
 def test_the_standing_on_a_day_is_the_one_then_in_force(people, session):
