@@ -130,7 +130,11 @@ def test_judging_a_day_on_a_laptop(live_app, browser, tmp_path):
         page.screenshot(path=str(tmp_path / "refused-batch.png"), full_page=True)
 
         page.fill(f"textarea[name=feedback-{d}]", FEEDBACK)
-        page.click("button:has-text('Record decisions')")
+        with page.expect_response(lambda r: r.request.method == "POST") as answered:
+            page.click("button:has-text('Record decisions')")
+        # A refusal here is a failure of its own: say what the page said.
+        assert answered.value.status == 302, (answered.value.status, page.locator(
+            ".form-errors").all_inner_texts(), answered.value.request.post_data)
         page.wait_for_selector(".flash:has-text('Decisions recorded. Feedback on the item "
                                "recorded.')")
         assert "A well organised record." in page.inner_text("section.item-feedback")
