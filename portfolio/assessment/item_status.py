@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import Decision
-from portfolio.assessment.progress import _pending_claims, current_decisions
+from portfolio.assessment.progress import current_decisions, pending_claims
 from portfolio.evidence.hooks import criterion_statuses, item_statuses
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
@@ -56,7 +56,7 @@ def judged_statuses(enrolment_id: int, item_ids: list[int] | None = None) -> sa.
 @criterion_statuses.register
 def met_or_awaiting(session: Session, enrolment: Enrolment) -> dict[int, str]:
     """Met by the current decision, else awaiting while a live claim has no decision."""
-    awaiting = _pending_claims([enrolment.id]).subquery()
+    awaiting = pending_claims([enrolment.id]).subquery()
     found = {criterion_id: "awaiting"
              for criterion_id in session.scalars(sa.select(awaiting.c.criterion_id).distinct())}
     current = current_decisions([enrolment.id]).subquery()

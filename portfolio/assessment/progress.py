@@ -57,7 +57,7 @@ def current_decisions(enrolment_ids: Sequence[int]) -> sa.Select:
     return sa.select(Decision).where(Decision.enrolment_id.in_(enrolment_ids), not_superseded())
 
 
-def _pending_claims(enrolment_ids: Sequence[int]) -> sa.Select:
+def pending_claims(enrolment_ids: Sequence[int]) -> sa.Select:
     """Claims of live items on which no decision has been recorded for that item."""
     return (sa.select(EvidenceItem.enrolment_id, CriterionClaim.criterion_id,
                       EvidenceItem.id.label("item_id"), EvidenceItem.created_at)
@@ -207,10 +207,10 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
             .group_by(EvidenceItem.enrolment_id, CriterionClaim.criterion_id)):
         claims[enrolment_id][criterion_id] = count
     pending: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    pending_claims = _pending_claims(ids).subquery()
+    awaiting = pending_claims(ids).subquery()
     for enrolment_id, criterion_id, count in session.execute(
-            sa.select(pending_claims.c.enrolment_id, pending_claims.c.criterion_id, sa.func.count())
-            .group_by(pending_claims.c.enrolment_id, pending_claims.c.criterion_id)):
+            sa.select(awaiting.c.enrolment_id, awaiting.c.criterion_id, sa.func.count())
+            .group_by(awaiting.c.enrolment_id, awaiting.c.criterion_id)):
         pending[enrolment_id][criterion_id] = count
     sign_offs: dict[int, dict[int, UnitSignOff]] = defaultdict(dict)
     for sign_off in current_sign_offs(session, ids):

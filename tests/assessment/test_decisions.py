@@ -13,7 +13,7 @@ from portfolio.assessment.caseload import caseload
 from portfolio.assessment.decisions import Judgement, record_decisions
 from portfolio.assessment.errors import AssessmentError, DecisionConflict
 from portfolio.assessment.models import Decision
-from portfolio.assessment.progress import _pending_claims
+from portfolio.assessment.progress import pending_claims
 from portfolio.assessment.queries import history
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence import services as evidence
@@ -405,7 +405,7 @@ def _queue(session, enrolment):
     stored = set(session.scalars(sa.select(EvidenceItem.id).where(
         EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.withdrawn_at.is_(None),
         EvidenceItem.awaiting_decision_since.is_not(None))))
-    pending = _pending_claims([enrolment.id]).subquery()
+    pending = pending_claims([enrolment.id]).subquery()
     derived = set(session.scalars(sa.select(pending.c.item_id).distinct()))
     return stored, derived
 
