@@ -72,6 +72,19 @@ def _fits(page, width: int) -> None:
     assert scroll <= width, f"the page is {scroll} px wide on a {width} px screen"
 
 
+def _type(page, selector: str, text: str) -> None:
+    """Fill a field once the page and its PDF frame have loaded: Chromium's PDF viewer takes
+    the focus as it starts, and text typed meanwhile went into the viewer (seen on a loaded
+    machine: the field then stayed empty)."""
+    page.wait_for_load_state("load")
+    for _ in range(3):
+        page.fill(selector, text)
+        if page.input_value(selector) == text:
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"{selector} would not keep the text typed into it")
+
+
 def _log_out(page):
     page.click("button:has-text('Log out')")
     page.wait_for_url("**/login**")
@@ -113,9 +126,9 @@ def test_judging_a_day_on_a_laptop(live_app, browser, tmp_path):
         page.check(f"input[name=outcome-{a}][value=met]")
         page.check(f"input[name=outcome-{b}][value=met]")
         page.check(f"input[name=outcome-{c}][value=met]")
-        page.fill(f"textarea[name=feedback-{c}]", "Clear and complete.")
+        _type(page, f"textarea[name=feedback-{c}]", "Clear and complete.")
         page.check(f"input[name=outcome-{d}][value=not_yet_met]")
-        page.fill("#item_feedback", "A well organised record.")
+        _type(page, "#item_feedback", "A well organised record.")
         page.click("button:has-text('Record decisions')")
         page.wait_for_selector(".form-errors")
         assert "Nothing was recorded: 1 judgement needs changing" in page.inner_text(
@@ -129,7 +142,7 @@ def test_judging_a_day_on_a_laptop(live_app, browser, tmp_path):
             f"#judgement-{d}-error")
         page.screenshot(path=str(tmp_path / "refused-batch.png"), full_page=True)
 
-        page.fill(f"textarea[name=feedback-{d}]", FEEDBACK)
+        _type(page, f"textarea[name=feedback-{d}]", FEEDBACK)
         with page.expect_response(lambda r: r.request.method == "POST") as answered:
             page.click("button:has-text('Record decisions')")
         # A refusal here is a failure of its own: say what the page said.
