@@ -43,6 +43,7 @@ def create_app(settings=None, **overrides):
     from portfolio.notifications import receivers  # noqa: F401  (tells people of events)
     from portfolio.notifications.cli import notifications_cli
     from portfolio.notifications.views import blueprint as notifications_blueprint
+    from portfolio.quality import models as quality_models  # noqa: F401  (until its views)
 
     settings = settings or Settings.from_environ()
     private_instance_folder(settings.instance_path)

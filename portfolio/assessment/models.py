@@ -35,6 +35,9 @@ class Decision(Base):
         sa.Index("ix_decisions_enrolment_id_item_id", "enrolment_id", "item_id"),
         sa.Index("ix_decisions_enrolment_id_decided_at", "enrolment_id", "decided_at"),
         sa.CheckConstraint("outcome IN ('met', 'not_yet_met')", name="known_outcome"),
+        # The target of quality's sampled decisions, which repeat the assessor to keep an IQA
+        # from sampling their own decision.
+        sa.UniqueConstraint("id", "assessor_id", name="uq_decisions_id_assessor_id"),
     )
 
     #: Primary key.
@@ -61,6 +64,9 @@ class Decision(Base):
     supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"), unique=True)
     #: Why the earlier decision was replaced.
     reason: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Made by an assessor working towards their qualification where it must be countersigned:
+    #: provisional until a qualified assessor countersigns it (:class:`Countersignature`).
+    needs_countersignature: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     assessor: Mapped[User] = relationship()
     criterion: Mapped[Criterion] = relationship()
@@ -150,6 +156,9 @@ class UnitSignOff(Base):
     details: Mapped[str] = mapped_column(sa.Text, default="")
     #: Supporting evidence item for RPL, when there is one.
     item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence_items.id"))
+    #: Made by an assessor working towards their qualification where it must be countersigned:
+    #: provisional until a qualified assessor countersigns it (:class:`Countersignature`).
+    needs_countersignature: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     assessor: Mapped[User] = relationship()
     unlock: Mapped[UnitUnlock | None] = relationship(back_populates="sign_off")
@@ -161,6 +170,35 @@ class UnitSignOff(Base):
 
     def __repr__(self) -> str:
         return f"<UnitSignOff unit={self.unit_id} enrolment={self.enrolment_id} {self.method}>"
+
+
+class Countersignature(Base):
+    """A qualified assessor countersigning a decision or a sign-off made by one working towards
+    their qualification: from then on it counts."""
+
+    __tablename__ = "countersignatures"
+    __table_args__ = (
+        sa.CheckConstraint("(decision_id IS NULL) <> (sign_off_id IS NULL)",
+                           name="decision_or_sign_off"),
+    )
+
+    #: Primary key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The decision countersigned; each at most once.
+    decision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"), unique=True)
+    #: Or the sign-off countersigned; each at most once.
+    sign_off_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit_sign_offs.id"),
+                                                    unique=True)
+    #: The qualified assessor.
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: When.
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    by: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"<Countersignature decision={self.decision_id} sign_off={self.sign_off_id} "
+                f"by={self.by_id}>")
 
 
 class UnitUnlock(Base):
