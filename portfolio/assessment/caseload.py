@@ -10,16 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from portfolio.accounts.hooks import completion_checks
 from portfolio.accounts.models import Enrolment
+from portfolio.assessment.criterion_states import not_superseded
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.models import Decision, UnitSignOff, UnitUnlock
 from portfolio.assessment.pathway import current_pathways
 from portfolio.catalogue.rules import evaluate
 from portfolio.catalogue.tree import version_tree
-from portfolio.core.db import UTCDateTime, utcnow
+from portfolio.core.db import UTCDateTime, plain_rows, utcnow
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
 
@@ -51,12 +52,11 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
     ids = [e.id for e in enrolments]
     if not ids:
         return []
-    later = aliased(Decision)
     met: dict[int, dict[int, int]] = defaultdict(dict)
-    for enrolment_id, unit_id, count in session.execute(
+    for enrolment_id, unit_id, count in plain_rows(session,
             sa.select(Decision.enrolment_id, Decision.unit_id, sa.func.count())
             .where(Decision.enrolment_id.in_(ids), Decision.outcome == "met",
-                   ~sa.exists().where(later.supersedes_id == Decision.id))
+                   not_superseded())
             .group_by(Decision.enrolment_id, Decision.unit_id)):
         met[enrolment_id][unit_id] = count
     achieved: dict[int, set[int]] = defaultdict(set)

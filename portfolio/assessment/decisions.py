@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from portfolio.accounts.models import User
 from portfolio.accounts.services import lock_enrolment
 from portfolio.assessment.caseload import refresh_awaiting
+from portfolio.assessment.criterion_states import current_decisions
 from portfolio.assessment.errors import AssessmentError, DecisionConflict
 from portfolio.assessment.events import decision_recorded, item_feedback_given
 from portfolio.assessment.models import OUTCOMES, Decision, ItemFeedback
-from portfolio.assessment.progress import current_decisions, signed_off_unit_ids
+from portfolio.assessment.progress import signed_off_unit_ids
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import utcnow
 from portfolio.evidence import services as evidence

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
+from portfolio.assessment.criterion_states import current_decisions, pending_claims
 from portfolio.assessment.models import Decision
-from portfolio.assessment.progress import current_decisions, pending_claims
 from portfolio.evidence.hooks import criterion_statuses, item_statuses
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 

@@ -1,8 +1,8 @@
 """The derived state of portfolios: criterion statuses, unit progress and the qualification's
 progress under its rules of combination.
 
-Statuses are never stored: a criterion's status comes from its current decision (the one no later
-decision supersedes) and its pending claims; a unit is achieved by a current sign-off; the
+Statuses are never stored: a criterion's status comes from its current decision and its pending
+claims (:mod:`portfolio.assessment.criterion_states`); a unit is achieved by a current sign-off; the
 qualification's progress comes from the catalogue's rules engine. Once the learner has a pathway
 (:mod:`portfolio.assessment.pathway`), the criteria met and what is left count its units only;
 whether the qualification is achieved is judged on every achieved unit either way. Every read here takes a fixed
@@ -13,16 +13,17 @@ one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, defer, joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from portfolio.accounts.models import Enrolment
+from portfolio.assessment.criterion_states import NOT_STARTED, CriterionState, criterion_states
 from portfolio.assessment.models import (
-    Decision,
     PathwayChoice,
     UnitDeclaration,
     UnitSignOff,
@@ -33,41 +34,7 @@ from portfolio.catalogue.pathways import PathwayCheck, check_pathway
 from portfolio.catalogue.planning import Plan, plan
 from portfolio.catalogue.rules import Evaluation, evaluate
 from portfolio.catalogue.tree import UnitNode, VersionTree, version_tree
-from portfolio.evidence.models import CriterionClaim, EvidenceItem
-
-STATUS_LABELS = {
-    "not_started": "Not started",
-    "claimed": "Claimed, awaiting judgement",
-    "met": "Met",
-    "not_yet_met": "Not yet met",
-}
-
-
-def not_superseded() -> sa.ColumnElement[bool]:
-    """No later decision supersedes the decision. A later decision is on the same enrolment:
-    saying so lets the database take both sides from the enrolment's index, where it would
-    otherwise walk every decision of every learner to find the few that supersede these."""
-    later = aliased(Decision)
-    return ~sa.exists().where(later.supersedes_id == Decision.id,
-                              later.enrolment_id == Decision.enrolment_id)
-
-
-def current_decisions(enrolment_ids: Sequence[int]) -> sa.Select:
-    """Decisions no later decision supersedes."""
-    return sa.select(Decision).where(Decision.enrolment_id.in_(enrolment_ids), not_superseded())
-
-
-def pending_claims(enrolment_ids: Sequence[int]) -> sa.Select:
-    """Claims of live items on which no decision has been recorded for that item."""
-    return (sa.select(EvidenceItem.enrolment_id, CriterionClaim.criterion_id,
-                      EvidenceItem.id.label("item_id"), EvidenceItem.created_at)
-            .join(CriterionClaim, CriterionClaim.item_id == EvidenceItem.id)
-            .where(EvidenceItem.enrolment_id.in_(enrolment_ids),
-                   EvidenceItem.withdrawn_at.is_(None),
-                   # The enrolment lets the probe use the (enrolment_id, item_id) index.
-                   ~sa.exists().where(Decision.enrolment_id == EvidenceItem.enrolment_id,
-                                      Decision.item_id == EvidenceItem.id,
-                                      Decision.criterion_id == CriterionClaim.criterion_id)))
+from portfolio.core.memo import Memo
 
 
 def current_sign_offs(session: Session, enrolment_ids: Sequence[int]) -> list[UnitSignOff]:
@@ -87,18 +54,6 @@ def signed_off_unit_ids(session: Session, enrolment_id: int) -> set[int]:
 
 
 @dataclass
-class CriterionState:
-    status: str = "not_started"
-    decision: Decision | None = None
-    claims: int = 0
-    pending: int = 0
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-
-@dataclass
 class UnitProgress:
     unit: UnitNode
     criteria: dict[int, CriterionState]
@@ -109,7 +64,7 @@ class UnitProgress:
     def declared(self) -> bool:
         return self.declaration is not None
 
-    @property
+    @functools.cached_property
     def met(self) -> int:
         return sum(1 for s in self.criteria.values() if s.status == "met")
 
@@ -192,26 +147,7 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     ids = [e.id for e in enrolments]
     if not ids:
         return {}
-    decisions: dict[int, dict[int, Decision]] = defaultdict(dict)
-    # Hundreds of decisions: the progress page and the grid need only their outcome, so neither
-    # the assessor (loaded when asked for, usually already in the session) nor the hashes of the
-    # files judged (a JSON list to parse per row) is read with them.
-    for decision in session.scalars(current_decisions(ids)
-                                    .options(defer(Decision.file_hashes))):
-        decisions[decision.enrolment_id][decision.criterion_id] = decision
-    claims: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for enrolment_id, criterion_id, count in session.execute(
-            sa.select(EvidenceItem.enrolment_id, CriterionClaim.criterion_id, sa.func.count())
-            .join(CriterionClaim, CriterionClaim.item_id == EvidenceItem.id)
-            .where(EvidenceItem.enrolment_id.in_(ids), EvidenceItem.withdrawn_at.is_(None))
-            .group_by(EvidenceItem.enrolment_id, CriterionClaim.criterion_id)):
-        claims[enrolment_id][criterion_id] = count
-    pending: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    awaiting = pending_claims(ids).subquery()
-    for enrolment_id, criterion_id, count in session.execute(
-            sa.select(awaiting.c.enrolment_id, awaiting.c.criterion_id, sa.func.count())
-            .group_by(awaiting.c.enrolment_id, awaiting.c.criterion_id)):
-        pending[enrolment_id][criterion_id] = count
+    states = criterion_states(session, ids)
     sign_offs: dict[int, dict[int, UnitSignOff]] = defaultdict(dict)
     for sign_off in current_sign_offs(session, ids):
         sign_offs[sign_off.enrolment_id][sign_off.unit_id] = sign_off
@@ -221,30 +157,32 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     result = {}
     for enrolment in enrolments:
         tree = version_tree(session, enrolment.version_id)
-        # Looked up once per learner, not once per criterion.
-        their_decisions, their_claims, their_pending = (
-            decisions[enrolment.id], claims[enrolment.id], pending[enrolment.id])
-        units = []
-        for node in tree.units:
-            states = {}
-            for criterion in node.criteria:
-                state = CriterionState(
-                    decision=their_decisions.get(criterion.id),
-                    claims=their_claims.get(criterion.id, 0),
-                    pending=their_pending.get(criterion.id, 0))
-                state.status = _status(state)
-                states[criterion.id] = state
-            units.append(UnitProgress(node, states, sign_offs[enrolment.id].get(node.id),
-                                      declared[enrolment.id].get(node.id)))
+        theirs = states[enrolment.id]
+        units = [UnitProgress(node, {c.id: theirs.get(c.id, NOT_STARTED) for c in node.criteria},
+                              sign_offs[enrolment.id].get(node.id),
+                              declared[enrolment.id].get(node.id))
+                 for node in tree.units]
         achieved = [u.unit.number for u in units if u.is_achieved]
         open_criteria = {u.unit.number: u.total - u.met for u in units}
         pathway = pathways.get(enrolment.id)
         result[enrolment.id] = Progress(
             enrolment=enrolment, tree=tree, units=units,
             evaluation=evaluate(tree.structure, achieved),
-            plan=plan(tree.structure, achieved, open_criteria) if pathway is None else None,
+            plan=_least_remaining_work(tree, achieved, open_criteria) if pathway is None else None,
             pathway=pathway)
     return result
+
+
+#: Plans already searched, by version tree, achieved units and open criteria: many learners share
+#: a state (none achieved, all open), and the search costs more than the rest of a progress page.
+_plans: Memo[Plan | None] = Memo(size=4096)
+
+
+def _least_remaining_work(tree: VersionTree, achieved: list[str],
+                          open_criteria: Mapping[str, int]) -> Plan | None:
+    # Trees are kept for the life of the process (catalogue.tree), so their id stays theirs.
+    return _plans.get((id(tree), frozenset(achieved), frozenset(open_criteria.items())),
+                      lambda: plan(tree.structure, achieved, open_criteria))
 
 
 def _current_declarations(session: Session, ids: Sequence[int]
@@ -266,13 +204,3 @@ def _current_declarations(session: Session, ids: Sequence[int]
         if unlocked is None or declaration.declared_at > unlocked:
             declared[declaration.enrolment_id][declaration.unit_id] = declaration
     return declared
-
-
-def _status(state: CriterionState) -> str:
-    if state.decision is not None and state.decision.outcome == "met":
-        return "met"
-    if state.pending:
-        return "claimed"
-    if state.decision is not None:
-        return "not_yet_met"
-    return "claimed" if state.claims else "not_started"

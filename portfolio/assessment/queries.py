@@ -7,6 +7,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
+from portfolio.accounts.models import User
 from portfolio.assessment.models import Decision, ItemFeedback
 from portfolio.evidence.hooks import item_decisions
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
@@ -44,3 +45,9 @@ def feedback_on_item(session: Session, item_id: int) -> list[ItemFeedback]:
     return list(session.scalars(
         sa.select(ItemFeedback).where(ItemFeedback.item_id == item_id)
         .options(joinedload(ItemFeedback.assessor)).order_by(ItemFeedback.id)))
+
+
+def names_of(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """People's names by id, as they are now."""
+    return dict(session.execute(sa.select(User.id, User.name).where(User.id.in_(user_ids)))
+                .tuples()) if user_ids else {}

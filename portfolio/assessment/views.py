@@ -69,7 +69,7 @@ def caseload():
     enrolments = list(db.session.scalars(
         sa.select(Enrolment).where(Enrolment.assessor_id == current_user.id,
                                    Enrolment.ended_at.is_(None))
-        .options(sa.orm.joinedload(Enrolment.learner), sa.orm.joinedload(Enrolment.version))))
+        .options(sa.orm.joinedload(Enrolment.learner), sa.orm.selectinload(Enrolment.version))))
     ranked = by_attention(caseloads.caseload(db.session, enrolments), utcnow())
     sort = request.args.get("sort", "attention")
     descending = request.args.get("desc") == "1"
@@ -107,14 +107,18 @@ def judge(item_id: int):
         form.form_errors.extend(message for criterion_id, message in problems.items()
                                 if criterion_id not in {c.criterion_id for c in item.claims})
     progress = progress_for(db.session, [enrolment])[enrolment.id]
+    claimed = {c.criterion_id for c in item.claims}
+    current = [progress.state(criterion_id).decision for criterion_id in claimed]
     return render_template("assessment/judge.html", item=item, enrolment=enrolment,
                            progress=progress, form=form, problems=problems,
+                           assessor_names=queries.names_of(
+                               db.session, {d.assessor_id for d in current if d}),
                            # A refused batch is drawn again as it was sent.
                            sent=request.form if status != 200 else {},
                            decisions=queries.decisions_on_item(db.session, item),
                            item_feedback=queries.feedback_on_item(db.session, item.id),
                            inline=inline_files(item, object_store()),
-                           claimed={c.criterion_id for c in item.claims}), status
+                           claimed=claimed), status
 
 
 def _recorded(recorded: list, item_feedback: str) -> str:
@@ -202,7 +206,16 @@ def choose_pathway(enrolment_id: int):
 def grid(enrolment_id: int):
     enrolment = _enrolment(enrolment_id)
     result = progress_for(db.session, [enrolment])[enrolment.id]
-    return render_template("assessment/grid.html", enrolment=enrolment, progress=result)
+    return render_template("assessment/grid.html", enrolment=enrolment, progress=result,
+                           criterion_hrefs=_criterion_hrefs(enrolment, result.tree))
+
+
+def _criterion_hrefs(enrolment: Enrolment, tree) -> dict[int, str]:
+    """Every criterion page of the grid from one ``url_for``: one per cell cost more than the
+    rest of the page."""
+    stem = url_for("assessment.criterion", enrolment_id=enrolment.id,
+                   criterion_id=0).removesuffix("/0")
+    return {criterion_id: f"{stem}/{criterion_id}" for criterion_id in tree.unit_of_criterion}
 
 
 @blueprint.get("/enrolments/<int:enrolment_id>/criteria/<int:criterion_id>")

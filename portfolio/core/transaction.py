@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "portfolio.after_commit"
 _AFTER_ROLLBACK = "portfolio.after_rollback"
+_WROTE = "portfolio.wrote"
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -26,6 +27,24 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 def after_rollback(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_ROLLBACK, []).append(callback)
+
+
+def has_written(session: Session) -> bool:
+    """Whether the session's current transaction has written anything (flushed a change or run
+    an insert, update or delete): what it reads may yet be rolled back, so nothing read then may
+    be kept beyond it."""
+    return session.info.get(_WROTE, False)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _flushed(session: Session, context) -> None:
+    session.info[_WROTE] = True
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _executing(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
 
 
 def _run(callbacks: list[Callable[[], None]], when: str) -> None:
@@ -49,5 +68,6 @@ def _committed(session: Session) -> None:
 def _ended(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None:
         return
+    session.info.pop(_WROTE, None)
     session.info.pop(_AFTER_COMMIT, None)
     _run(session.info.pop(_AFTER_ROLLBACK, []), "after rollback")

@@ -36,6 +36,8 @@ class EvidenceItem(Base):
         sa.Index("ix_evidence_items_enrolment_id_updated_at", "enrolment_id", "updated_at"),
         sa.Index("ix_evidence_items_enrolment_id_awaiting", "enrolment_id",
                  "awaiting_decision_since"),
+        # The target of the claims' (item, enrolment) foreign key.
+        sa.UniqueConstraint("id", "enrolment_id", name="uq_evidence_items_id_enrolment_id"),
     )
 
     #: Primary key.
@@ -81,7 +83,7 @@ class EvidenceItem(Base):
         back_populates="item", order_by="EvidenceFile.id")
     claims: Mapped[list[CriterionClaim]] = relationship(
         back_populates="item", order_by="CriterionClaim.criterion_id",
-        cascade="all, delete-orphan")
+        cascade="all, delete-orphan", foreign_keys="CriterionClaim.item_id")
 
     @property
     def is_withdrawn(self) -> bool:
@@ -153,12 +155,22 @@ class CriterionClaim(Base):
     """An evidence item's claim that it proves an assessment criterion."""
 
     __tablename__ = "criterion_claims"
-    __table_args__ = (sa.UniqueConstraint("item_id", "criterion_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("item_id", "criterion_id"),
+        sa.ForeignKeyConstraint(["item_id", "enrolment_id"],
+                                ["evidence_items.id", "evidence_items.enrolment_id"],
+                                name="fk_criterion_claims_item_enrolment"),
+        sa.Index("ix_criterion_claims_enrolment_id_criterion_id", "enrolment_id",
+                 "criterion_id"),
+    )
 
     #: Primary key.
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The evidence item.
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence_items.id"))
+    #: The item's enrolment, repeated so that a portfolio's claims are counted from an index
+    #: rather than through its items; set from the item on insert.
+    enrolment_id: Mapped[int]
     #: The criterion claimed.
     criterion_id: Mapped[int] = mapped_column(sa.ForeignKey("criteria.id"), index=True)
     #: When the claim was made.
@@ -166,8 +178,19 @@ class CriterionClaim(Base):
     #: The assessor who mapped the item to this criterion; empty when the learner claimed it.
     added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-    item: Mapped[EvidenceItem] = relationship(back_populates="claims")
+    item: Mapped[EvidenceItem] = relationship(back_populates="claims", foreign_keys=[item_id])
     criterion: Mapped[Criterion] = relationship()
 
     def __repr__(self) -> str:
         return f"<CriterionClaim item={self.item_id} criterion={self.criterion_id}>"
+
+
+@sa.event.listens_for(CriterionClaim, "before_insert")
+def _claim_takes_its_items_enrolment(mapper, connection, claim: CriterionClaim) -> None:
+    """A claim's enrolment is always its item's: taken from the item in this flush when the claim
+    came with it, read from the database when only the item's id was given."""
+    if claim.enrolment_id is not None:
+        return
+    item = claim.__dict__.get("item")
+    claim.enrolment_id = (item.enrolment_id if item is not None else connection.scalar(
+        sa.select(EvidenceItem.enrolment_id).where(EvidenceItem.id == claim.item_id)))

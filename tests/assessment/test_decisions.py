@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portfolio.assessment.caseload import caseload
+from portfolio.assessment.criterion_states import pending_claims
 from portfolio.assessment.decisions import Judgement, record_decisions
 from portfolio.assessment.errors import AssessmentError, DecisionConflict
 from portfolio.assessment.models import Decision
-from portfolio.assessment.progress import pending_claims
 from portfolio.assessment.queries import history
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence import services as evidence

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from portfolio.assessment import decisions as assessment_decisions
 from portfolio.assessment import views as assessment_views
+from portfolio.assessment.criterion_states import current_decisions
 from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff, UnitUnlock
-from portfolio.assessment.progress import current_decisions
 from portfolio.assessment.units import record_prior_achievement, sign_off_unit
 from portfolio.core.audit import AuditEvent
 from portfolio.evidence.models import CriterionClaim, EvidenceItem

@@ -150,7 +150,8 @@ def seed_portfolio(session: Session, enrolment: Enrolment, items: int = 2000, cl
             "uploaded_at": created[n]})
     if files:
         session.execute(sa.insert(EvidenceFile.__table__), files)
-    claim_rows = [{"item_id": item_ids[n], "criterion_id": c, "created_at": created[n]}
+    claim_rows = [{"item_id": item_ids[n], "enrolment_id": enrolment_id, "criterion_id": c,
+                   "created_at": created[n]}
                   for n in range(items) for c in claimed[n]]
     if claim_rows:
         session.execute(sa.insert(CriterionClaim.__table__), claim_rows)
