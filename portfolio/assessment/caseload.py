@@ -18,10 +18,15 @@ from portfolio.assessment.criterion_states import not_superseded
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.models import Decision, UnitSignOff, UnitUnlock
 from portfolio.assessment.pathway import current_pathways
-from portfolio.catalogue.rules import evaluate
+from portfolio.assessment.progress import evaluation_of
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import UTCDateTime, plain_rows, utcnow
+from portfolio.core.memo import database_memo
+from portfolio.core.transaction import has_written
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
+
+#: How many portfolios' counts each process keeps per database.
+MET_COUNTS_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -52,13 +57,7 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
     ids = [e.id for e in enrolments]
     if not ids:
         return []
-    met: dict[int, dict[int, int]] = defaultdict(dict)
-    for enrolment_id, unit_id, count in plain_rows(session,
-            sa.select(Decision.enrolment_id, Decision.unit_id, sa.func.count())
-            .where(Decision.enrolment_id.in_(ids), Decision.outcome == "met",
-                   not_superseded())
-            .group_by(Decision.enrolment_id, Decision.unit_id)):
-        met[enrolment_id][unit_id] = count
+    met = _met_by_unit(session, ids)
     achieved: dict[int, set[int]] = defaultdict(set)
     for enrolment_id, unit_id in session.execute(
             sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id)
@@ -85,8 +84,8 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
             if unit.number in measured:
                 counted_total += total
                 counted_met += total if unit.id in achieved[enrolment.id] else unit_met
-        evaluation = evaluate(tree.structure, [u.number for u in tree.units
-                                               if u.id in achieved[enrolment.id]])
+        evaluation = evaluation_of(tree, [u.number for u in tree.units
+                                          if u.id in achieved[enrolment.id]])
         count, oldest, first_item = awaiting.get(enrolment.id, (0, None, None))
         rows.append(CaseloadRow(
             enrolment=enrolment, criteria_met=counted_met,
@@ -96,6 +95,36 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
             units_ready=ready, last_activity=activity.get(enrolment.id),
             has_pathway=pathway is not None))
     return rows
+
+
+def _met_by_unit(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+    """Per enrolment, how many criteria of each unit are met. Kept per process by the
+    portfolio's latest decision: decisions are only ever added, a portfolio's one at a time under
+    its lock, so while its latest is the same its current decisions are too. One probe per
+    portfolio rather than a count over every decision of the caseload."""
+    if has_written(session):
+        return _count_met(session, enrolment_ids)
+    latest_decision = (sa.select(sa.func.max(Decision.id))
+                       .where(Decision.enrolment_id == Enrolment.id).scalar_subquery())
+    latest = {enrolment_id: decision_id for enrolment_id, decision_id in plain_rows(
+        session, sa.select(Enrolment.id, latest_decision).where(Enrolment.id.in_(enrolment_ids)))}
+    kept = database_memo(session, "met by unit", MET_COUNTS_KEPT)
+    missing = [e for e in enrolment_ids if (e, latest[e]) not in kept]
+    fresh = _count_met(session, missing) if missing else {}
+    return {e: kept.get((e, latest[e]), lambda e=e: fresh[e] if e in fresh
+                        else _count_met(session, [e])[e])
+            for e in enrolment_ids}
+
+
+def _count_met(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+    met: dict[int, dict[int, int]] = {e: {} for e in enrolment_ids}
+    for enrolment_id, unit_id, count in plain_rows(session,
+            sa.select(Decision.enrolment_id, Decision.unit_id, sa.func.count())
+            .where(Decision.enrolment_id.in_(enrolment_ids), Decision.outcome == "met",
+                   not_superseded())
+            .group_by(Decision.enrolment_id, Decision.unit_id)):
+        met[enrolment_id][unit_id] = count
+    return met
 
 
 def refresh_awaiting(session: Session, enrolment_id: int,

@@ -12,8 +12,6 @@ transaction that has written reads afresh and keeps nothing, since it may yet ro
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import OUTCOMES, Decision
 from portfolio.core.db import plain_rows
-from portfolio.core.memo import Memo
+from portfolio.core.memo import database_memo
 from portfolio.core.transaction import has_written
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
@@ -106,21 +104,8 @@ class CriterionState:
 #: A criterion nothing has touched.
 NOT_STARTED = CriterionState()
 
-#: Per database (its engine, or the connection a test binds), statuses by criterion (those
-#: something has touched) per portfolio and fingerprint.
-_kept: weakref.WeakKeyDictionary[object, Memo[dict[int, CriterionState]]] = (
-    weakref.WeakKeyDictionary())
-_kept_lock = threading.Lock()
+#: How many portfolios' statuses each process keeps per database.
 PORTFOLIOS_KEPT = 256
-
-
-def _memo(session: Session) -> Memo[dict[int, CriterionState]]:
-    bind = session.get_bind()
-    with _kept_lock:
-        memo = _kept.get(bind)
-        if memo is None:
-            memo = _kept[bind] = Memo(size=PORTFOLIOS_KEPT)
-        return memo
 
 
 def criterion_states(session: Session, enrolment_ids: Sequence[int]
@@ -129,7 +114,7 @@ def criterion_states(session: Session, enrolment_ids: Sequence[int]
     :data:`NOT_STARTED`), in a fixed number of queries."""
     if has_written(session):
         return _read(session, enrolment_ids)
-    kept = _memo(session)
+    kept = database_memo(session, "criterion states", PORTFOLIOS_KEPT)
     fingerprints = _fingerprints(session, enrolment_ids)
     missing = [e for e in enrolment_ids if (e, fingerprints[e]) not in kept]
     fresh = _read(session, missing) if missing else {}

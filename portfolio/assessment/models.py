@@ -34,6 +34,9 @@ class Decision(Base):
                  postgresql_where=sa.text("supersedes_id IS NULL")),
         sa.Index("ix_decisions_enrolment_id_item_id", "enrolment_id", "item_id"),
         sa.Index("ix_decisions_enrolment_id_decided_at", "enrolment_id", "decided_at"),
+        # A portfolio's latest decision, which says whether what was counted from its decisions
+        # still holds, in one probe.
+        sa.Index("ix_decisions_enrolment_id_id", "enrolment_id", "id"),
         sa.CheckConstraint("outcome IN ('met', 'not_yet_met')", name="known_outcome"),
         # The target of quality's sampled decisions, which repeat the assessor to keep an IQA
         # from sampling their own decision.

@@ -167,7 +167,7 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
         pathway = pathways.get(enrolment.id)
         result[enrolment.id] = Progress(
             enrolment=enrolment, tree=tree, units=units,
-            evaluation=evaluate(tree.structure, achieved),
+            evaluation=evaluation_of(tree, achieved),
             plan=_least_remaining_work(tree, achieved, open_criteria) if pathway is None else None,
             pathway=pathway)
     return result
@@ -176,6 +176,16 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
 #: Plans already searched, by version tree, achieved units and open criteria: many learners share
 #: a state (none achieved, all open), and the search costs more than the rest of a progress page.
 _plans: Memo[Plan | None] = Memo(size=4096)
+
+
+#: The rules' verdicts already reached, by version tree and achieved units.
+_evaluations: Memo[Evaluation] = Memo(size=4096)
+
+
+def evaluation_of(tree: VersionTree, achieved: Sequence[str]) -> Evaluation:
+    """The rules of combination's verdict on the achieved units."""
+    return _evaluations.get((id(tree), frozenset(achieved)),
+                           lambda: evaluate(tree.structure, achieved))
 
 
 def _least_remaining_work(tree: VersionTree, achieved: list[str],

@@ -49,5 +49,7 @@ def feedback_on_item(session: Session, item_id: int) -> list[ItemFeedback]:
 
 def names_of(session: Session, user_ids: set[int]) -> dict[int, str]:
     """People's names by id, as they are now."""
-    return dict(session.execute(sa.select(User.id, User.name).where(User.id.in_(user_ids)))
-                .tuples()) if user_ids else {}
+    if not user_ids:
+        return {}
+    return {user_id: name for user_id, name in session.execute(
+        sa.select(User.id, User.name).where(User.id.in_(user_ids)))}

@@ -51,6 +51,11 @@ class VersionTree:
         unit = self.unit_of_criterion.get(criterion_id)
         return next(c for c in unit.criteria if c.id == criterion_id) if unit else None
 
+    def short_label(self, criterion_id: int) -> str:
+        """``301 · 2.3``, as a chip names a criterion."""
+        unit = self.unit_of_criterion[criterion_id]
+        return f"{unit.number} · {self.criterion(criterion_id).code}"
+
     def label(self, criterion_id: int) -> str:
         """``unit 301 criterion 2.3``, as messages name a criterion."""
         unit = self.unit_of_criterion.get(criterion_id)

@@ -5,6 +5,7 @@ nothing here ever finds out that a value went stale."""
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
@@ -41,3 +42,18 @@ class Memo(Generic[Value]):
             while len(self._values) > self.size:
                 self._values.popitem(last=False)
         return value
+
+
+_by_database: weakref.WeakKeyDictionary[object, dict[str, Memo]] = weakref.WeakKeyDictionary()
+_by_database_lock = threading.Lock()
+
+
+def database_memo(session, name: str, size: int) -> Memo:
+    """The memo called ``name`` of the database ``session`` reads (its engine, or the connection
+    a test binds it to): what was read from one database is never served from another."""
+    bind = session.get_bind()
+    with _by_database_lock:
+        memos = _by_database.setdefault(bind, {})
+        if name not in memos:
+            memos[name] = Memo(size)
+        return memos[name]

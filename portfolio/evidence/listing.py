@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
 from portfolio.catalogue.models import Criterion, Unit
+from portfolio.catalogue.tree import version_tree
+from portfolio.core.db import plain_rows
 from portfolio.evidence.hooks import item_statuses
-from portfolio.evidence.models import CriterionClaim, EvidenceItem
+from portfolio.evidence.models import CriterionClaim, EvidenceFile, EvidenceItem
 
 PAGE_SIZE = 50
 
@@ -42,9 +45,29 @@ class ListQuery:
 
 
 @dataclass(frozen=True)
+class ListedFile:
+    """What a card shows of a file: its name's extension, or its thumbnail."""
+
+    id: int
+    original_name: str
+    has_thumbnail: bool
+
+    @property
+    def extension(self) -> str:
+        return self.original_name.rsplit(".", 1)[-1][:4]
+
+
+@dataclass(frozen=True)
 class ListedItem:
     item: EvidenceItem
     status: str
+    files: list[ListedFile]
+    #: The criteria claimed, as "301 · 2.3".
+    claims: list[str]
+
+    @property
+    def thumbnail(self) -> ListedFile | None:
+        return next((f for f in self.files if f.has_thumbnail), None)
 
     @property
     def status_label(self) -> str:
@@ -133,12 +156,23 @@ def evidence_page(session: Session, enrolment: Enrolment, query: ListQuery) -> E
     page_ids = list(session.scalars(
         matching.order_by(*newest_first).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     judged, status = _statuses(enrolment.id, page_ids)
-    rows = session.execute(
-        _with_statuses(sa.select(EvidenceItem, status.label("status")), judged)
-        .where(EvidenceItem.id.in_(page_ids))
-        .options(selectinload(EvidenceItem.files),
-                 selectinload(EvidenceItem.claims).joinedload(CriterionClaim.criterion)
-                 .joinedload(Criterion.unit))
-        .order_by(*newest_first))
-    return EvidencePage([ListedItem(item, item_state) for item, item_state in rows],
-                        total, page, pages)
+    rows = session.execute(_with_statuses(sa.select(EvidenceItem, status.label("status")), judged)
+                           .where(EvidenceItem.id.in_(page_ids)).order_by(*newest_first))
+    # Files and claims as plain rows, the criteria named from the version's cached tree: a page
+    # of cards would otherwise load a few hundred objects to print a few words of each.
+    files: dict[int, list[ListedFile]] = defaultdict(list)
+    for item_id, *listed in plain_rows(session, sa.select(
+            EvidenceFile.item_id, EvidenceFile.id, EvidenceFile.original_name,
+            EvidenceFile.thumbnail_key.is_not(None))
+            .where(EvidenceFile.item_id.in_(page_ids)).order_by(EvidenceFile.id)):
+        files[item_id].append(ListedFile(*listed))
+    tree = version_tree(session, enrolment.version_id)
+    claims: dict[int, list[str]] = defaultdict(list)
+    for item_id, criterion_id in plain_rows(session, sa.select(
+            CriterionClaim.item_id, CriterionClaim.criterion_id)
+            .where(CriterionClaim.enrolment_id == enrolment.id,
+                   CriterionClaim.item_id.in_(page_ids))
+            .order_by(CriterionClaim.criterion_id)):
+        claims[item_id].append(tree.short_label(criterion_id))
+    return EvidencePage([ListedItem(item, item_state, files[item.id], claims[item.id])
+                         for item, item_state in rows], total, page, pages)

@@ -317,7 +317,8 @@ def test_statuses_follow_claims_decisions_and_resubmissions(session, people):
     assert status(session, enrolment, untouched) == "not_started"
     assert status(session, enrolment, a) == "met"
     assert status(session, enrolment, b) == "not_yet_met"
-    assert progress(session, enrolment).state(b).decision.feedback == FEEDBACK
+    assert progress(session, enrolment).state(b).decision.id == current(session, enrolment, b).id
+    assert current(session, enrolment, b).feedback == FEEDBACK
 
     # The learner resubmits: the criterion is back in the assessor's queue.
     again = add_item(session, enrolment, [b], resubmission_of=item)

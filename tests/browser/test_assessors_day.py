@@ -193,9 +193,13 @@ def test_declaring_and_signing_off_through_their_confirmations_on_a_phone(live_a
         assert page.url == f"{base}/caseload"
         # On a phone the judge page puts the evidence above the criteria, within the screen.
         page.goto(f"{base}/evidence/{ids['first']}/judge")
-        files, form = (page.locator(s).bounding_box()
-                       for s in ("section.judge-evidence", "form.judge-criteria"))
-        assert files["y"] + files["height"] <= form["y"]
+        # Measured once the PDF's frame has laid out: on a loaded machine it grows after load.
+        page.wait_for_function("""() => {
+            const evidence = document.querySelector('section.judge-evidence');
+            const criteria = document.querySelector('form.judge-criteria');
+            return evidence.getBoundingClientRect().bottom
+                <= criteria.getBoundingClientRect().top;
+        }""", timeout=15_000)
         _fits(page, 390)
 
         page.goto(progress)

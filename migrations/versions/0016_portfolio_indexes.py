@@ -1,6 +1,6 @@
-"""claims carry their item's enrolment
+"""claims carry their item's enrolment; decisions indexed by enrolment and id
 
-Revision ID: 0016_claims_enrolment
+Revision ID: 0016_portfolio_indexes
 Revises: 0015_quality_records
 Create Date: 2026-12-02
 
@@ -12,13 +12,16 @@ import portfolio.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_claims_enrolment'
+revision = '0016_portfolio_indexes'
 down_revision = '0015_quality_records'
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.create_index('ix_decisions_enrolment_id_id', ['enrolment_id', 'id'], unique=False)
+
     with op.batch_alter_table('evidence_items', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_evidence_items_id_enrolment_id', ['id', 'enrolment_id'])
 
@@ -40,3 +43,6 @@ def downgrade():
 
     with op.batch_alter_table('evidence_items', schema=None) as batch_op:
         batch_op.drop_constraint('uq_evidence_items_id_enrolment_id', type_='unique')
+
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.drop_index('ix_decisions_enrolment_id_id')
