@@ -70,29 +70,34 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
 
     rows = []
     for enrolment in enrolments:
+        # Read once per learner: the loop below runs for every unit of every learner.
+        enrolment_id = enrolment.id
         tree = version_tree(session, enrolment.version_id)
-        pathway = pathways.get(enrolment.id)
+        pathway = pathways.get(enrolment_id)
+        their_met, their_achieved = met[enrolment_id], achieved[enrolment_id]
         # With a pathway, the percentage counts its units; a unit outside it that is ready
         # still waits for the assessor's sign-off.
-        measured = {u.number for u in tree.units} if pathway is None else set(pathway.units)
-        counted_met, counted_total, ready = 0, 0, 0
+        measured = None if pathway is None else set(pathway.units)
+        counted_met, counted_total, ready, achieved_numbers = 0, 0, 0, []
         for unit in tree.units:
             total = len(unit.criteria)
-            unit_met = met[enrolment.id].get(unit.id, 0)
-            if unit.id not in achieved[enrolment.id]:
+            unit_met = their_met.get(unit.id, 0)
+            is_achieved = unit.id in their_achieved
+            if is_achieved:
+                achieved_numbers.append(unit.number)
+            else:
                 ready += total > 0 and unit_met == total
-            if unit.number in measured:
+            if measured is None or unit.number in measured:
                 counted_total += total
-                counted_met += total if unit.id in achieved[enrolment.id] else unit_met
-        evaluation = evaluation_of(tree, [u.number for u in tree.units
-                                          if u.id in achieved[enrolment.id]])
-        count, oldest, first_item = awaiting.get(enrolment.id, (0, None, None))
+                counted_met += total if is_achieved else unit_met
+        evaluation = evaluation_of(tree, achieved_numbers)
+        count, oldest, first_item = awaiting.get(enrolment_id, (0, None, None))
         rows.append(CaseloadRow(
             enrolment=enrolment, criteria_met=counted_met,
             criteria_total=counted_total,
             credits=evaluation.total_credits, credits_required=tree.structure.rules.min_credits,
             awaiting=count, oldest_awaiting=oldest, first_awaiting_item_id=first_item,
-            units_ready=ready, last_activity=activity.get(enrolment.id),
+            units_ready=ready, last_activity=activity.get(enrolment_id),
             has_pathway=pathway is not None))
     return rows
 

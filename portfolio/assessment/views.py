@@ -16,6 +16,7 @@ from portfolio.assessment import decisions, pathway, permissions, queries, units
 from portfolio.assessment import item_status as evidence_hook_answers  # noqa: F401
 from portfolio.assessment.attention import by_attention
 from portfolio.assessment.forms import PathwayForm, PriorAchievementForm, UnlockForm
+from portfolio.assessment.grid import grid_cells
 from portfolio.assessment.judging import inline_files, judgements_sent
 from portfolio.assessment.models import UnitSignOff
 from portfolio.assessment.permissions import can_assess, can_declare_units, can_unlock_units
@@ -32,7 +33,8 @@ from portfolio.extensions import db, object_store
 blueprint = Blueprint("assessment", __name__)
 for _predicate in (can_assess, permissions.can_judge, permissions.can_declare_unit,
                    permissions.can_sign_off_unit, permissions.can_record_prior_achievement,
-                   can_unlock_units, permissions.can_choose_pathway, units.declaration_wording):
+                   can_unlock_units, permissions.can_choose_pathway, units.declaration_wording,
+                   grid_cells):
     blueprint.add_app_template_global(_predicate)
 
 
