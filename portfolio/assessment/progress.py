@@ -114,7 +114,7 @@ class Progress:
         """The pathway's units not yet achieved."""
         return [u for u in self.measured_units if not u.is_achieved]
 
-    @property
+    @functools.cached_property
     def pathway_check(self) -> PathwayCheck | None:
         return (check_pathway(self.tree.structure, self.pathway.units)
                 if self.pathway is not None else None)
