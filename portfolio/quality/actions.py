@@ -64,7 +64,8 @@ def _append(session, action, user, kind, text, event) -> ActionEntry:
     session.expire(action, ["entries"])
     sample = action.sample
     event.emit(session, actor=user, centre_id=sample.centre_id,
-               learner_id=sample.enrolment.learner_id, subject=entry, action_id=action.id,
+               learner_id=sample.enrolment.learner_id, subject=entry,
+               object_type="action_entry", action_id=action.id,
                sample_id=sample.id, owner_id=action.owner_id, iqa_id=sample.iqa_id,
                text=entry.text)
     return entry

@@ -8,6 +8,8 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
 from portfolio.assessment.models import Countersignature
@@ -15,6 +17,7 @@ from portfolio.assessment.units import declare_unit, sign_off_unit
 from portfolio.core.audit import AuditEvent
 from portfolio.notifications.models import Notification
 from portfolio.quality.errors import QualityError, SampleRefused
+from portfolio.quality.home import first_of_next_month
 from portfolio.quality.models import (
     ActionEntry,
     Sample,
@@ -216,3 +219,12 @@ def test_a_sample_records_no_entries_until_acted_on(session, people):
     assert count_rows(session, SampleAction) == 1 and count_rows(session, ActionEntry) == 0
     assert count_rows(session, SampleCheck) == 5
     assert dt.date.today() < session.scalar(sa.select(SampleAction.due_on))
+
+
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(9998, 11, 30)))
+def test_this_month_ends_where_walking_day_by_day_says(day):
+    """"Due this month" is due before the first of next month: against walking a day at a time."""
+    walked = day + dt.timedelta(days=1)
+    while walked.day != 1:
+        walked += dt.timedelta(days=1)
+    assert first_of_next_month(day) == walked

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from portfolio.quality import actions
 from portfolio.quality.models import ActionEntry, PlanRevision, Sample
 from tests.helpers.assessment import unit_node
 from tests.helpers.factories import make_enrolment, make_user
@@ -194,3 +195,13 @@ def test_the_home_does_not_grow_with_the_learners(login, people, session):
                            revision=session.merge(revision))
         counts.append(len(statements_of_get(client, session, "/quality")))
     assert counts[0] == counts[1], counts
+
+
+def test_the_audit_trail_reads_samples_and_links_them(login, people, session, state):
+    actions.respond(session, state.action, people.assessor1, "Statement added.")
+    session.commit()
+    page = html.unescape(text(login(people.admin).get("/admin/audit")))
+    assert ("sampled unit 301 (interim): 11 decisions of Assessor1, action required, "
+            "1 action(s) raised") in page
+    assert f"responded to IQA action #{state.action.id}: Statement added." in page
+    assert page.count(f'href="/quality/samples/{state.sample.id}"') == 2
