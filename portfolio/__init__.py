@@ -15,7 +15,7 @@ def create_app(settings=None, **overrides):
     from flask_wtf.csrf import CSRFError
 
     # Imported for their effect: the audit trail receives every event; assessment answers the
-    # evidence feature's hooks.
+    # evidence feature's hooks; quality answers assessment's (its views import them).
     from portfolio.accounts import sessions
     from portfolio.accounts.cli import centre_cli, user_cli
     from portfolio.accounts.enrolment_views import blueprint as enrolments_blueprint
@@ -43,7 +43,7 @@ def create_app(settings=None, **overrides):
     from portfolio.notifications import receivers  # noqa: F401  (tells people of events)
     from portfolio.notifications.cli import notifications_cli
     from portfolio.notifications.views import blueprint as notifications_blueprint
-    from portfolio.quality import models as quality_models  # noqa: F401  (until its views)
+    from portfolio.quality.views import blueprint as quality_blueprint
 
     settings = settings or Settings.from_environ()
     private_instance_folder(settings.instance_path)
@@ -82,6 +82,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(evidence_blueprint)
     app.register_blueprint(uploads_blueprint)
     app.register_blueprint(assessment_blueprint)
+    app.register_blueprint(quality_blueprint)
     app.register_blueprint(notifications_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)

@@ -24,7 +24,7 @@ def _evidence(item_id: int, title: str | None = None) -> Link:
 
 def thing_link(event: AuditEvent) -> Link | None:
     """The page of what ``event`` changed, when it has one: an evidence item (a decision's is
-    the item judged) or an enrolment."""
+    the item judged), an enrolment or an IQA sample (an action's entry's is its sample)."""
     if event.object_id is None:
         return None
     if event.object_type == "evidence_item":
@@ -33,6 +33,12 @@ def thing_link(event: AuditEvent) -> Link | None:
         return _evidence(event.data["item_id"])
     if event.object_type == "enrolment":
         return Link("Enrolment record", url_for("enrolments.show", enrolment_id=event.object_id))
+    if event.object_type == "sample":
+        return Link(f"IQA sample #{event.object_id}",
+                    url_for("quality.sample", sample_id=event.object_id))
+    if event.object_type == "action_entry" and event.data.get("sample_id"):
+        return Link(f"IQA sample #{event.data['sample_id']}",
+                    url_for("quality.sample", sample_id=event.data["sample_id"]))
     return None
 
 

@@ -83,12 +83,14 @@ def change_password():
 
 @blueprint.get("/")
 def home():
-    # An assessor's day starts at the caseload; a centre admin who also assesses reaches the
-    # admin pages from the header. A person who is also a learner or an IQA keeps this page,
-    # the only one listing their own qualifications or the learners they quality-assure; the
-    # caseload is in their header.
+    # An assessor's day starts at the caseload, an IQA's at the quality home (which lists the
+    # learners they quality-assure); a centre admin who also assesses reaches the admin pages
+    # from the header. A person who is also a learner, or both assessor and IQA, keeps this
+    # page, the only one listing all their enrolments; the other pages are in their header.
     if current_user.is_assessor and not (current_user.is_learner or current_user.is_iqa):
         return redirect(url_for("assessment.caseload"))
+    if current_user.is_iqa and not (current_user.is_learner or current_user.is_assessor):
+        return redirect(url_for("quality.home"))
     enrolments = services.enrolments_for(db.session, current_user)
     if current_user.is_learner and len(enrolments) == 1:
         return redirect(url_for("evidence.index", enrolment_id=enrolments[0].id))

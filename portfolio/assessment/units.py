@@ -12,6 +12,7 @@ from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.events import unit_declared, unit_signed_off, unit_unlocked
+from portfolio.assessment.hooks import sign_off_checks
 from portfolio.assessment.models import SIGN_OFF_METHODS, UnitDeclaration, UnitSignOff, UnitUnlock
 from portfolio.assessment.progress import progress_for, signed_off_unit_ids
 from portfolio.catalogue.tree import UnitNode, VersionTree, version_tree
@@ -128,6 +129,9 @@ def record_prior_achievement(session: Session, enrolment: Enrolment, unit_id: in
 
 
 def _add_sign_off(session, enrolment, unit, assessor, method, **fields) -> UnitSignOff:
+    # Asked under the enrolment's lock, after the unit's own rules, so that the refusal a person
+    # sees is the one they can act on first.
+    sign_off_checks(session, enrolment, unit.id)
     sign_off = UnitSignOff(enrolment_id=enrolment.id, unit_id=unit.id, method=method,
                            assessor_id=assessor.id, **fields)
     session.add(sign_off)

@@ -17,6 +17,7 @@ from portfolio.assessment import item_status as evidence_hook_answers  # noqa: F
 from portfolio.assessment.attention import by_attention
 from portfolio.assessment.forms import PathwayForm, PriorAchievementForm, UnlockForm
 from portfolio.assessment.grid import grid_cells
+from portfolio.assessment.hooks import unit_notes
 from portfolio.assessment.judging import inline_files, judgements_sent
 from portfolio.assessment.models import UnitSignOff
 from portfolio.assessment.permissions import can_assess, can_declare_units, can_unlock_units
@@ -176,8 +177,17 @@ def _progress_page(enrolment: Enrolment, pathway_form: PathwayForm | None = None
         check = result.pathway_check
     return render_template("assessment/progress.html", enrolment=enrolment, progress=result,
                            form=EmptyForm(), pathway_form=pathway_form, check=check,
-                           pathway_error=error,
+                           pathway_error=error, notes=_unit_notes(enrolment),
                            history=pathway.pathway_history(db.session, enrolment.id))
+
+
+def _unit_notes(enrolment: Enrolment) -> dict[int, list]:
+    """Every answer to :data:`unit_notes`, merged by unit."""
+    merged: dict[int, list] = {}
+    for answer in unit_notes(db.session, current_user, enrolment):
+        for unit_id, notes in answer.items():
+            merged.setdefault(unit_id, []).extend(notes)
+    return merged
 
 
 def _pathway_form(tree, **kwargs) -> PathwayForm:

@@ -24,6 +24,13 @@ from portfolio.core.events import Occurrence
 from portfolio.evidence.events import claims_changed, evidence_created
 from portfolio.evidence.models import EvidenceItem
 from portfolio.notifications.services import first_time, notify
+from portfolio.quality.events import (
+    action_closed,
+    action_reopened,
+    action_responded,
+    sample_recorded,
+)
+from portfolio.quality.models import SAMPLE_OUTCOMES
 
 
 def path(endpoint: str, **values) -> str:
@@ -125,3 +132,29 @@ def enrolment_moved_for_holders(session: Session, occurrence: Occurrence) -> Non
           "enrolment_moved", text, path("assessment.progress", enrolment_id=enrolment.id))
     _tell(session, occurrence, [data.get("old_assessor_id"), data.get("old_iqa_id")],
           "enrolment_moved", text, path("accounts.home"))
+
+
+@sample_recorded.connect
+def sample_of_your_decisions(session: Session, occurrence: Occurrence) -> None:
+    data = occurrence.data
+    actions = data.get("actions", 0)
+    _tell(session, occurrence, [data.get("assessor_id")], "sample_recorded",
+          f"{_name(session, occurrence.actor_id)} sampled your decisions on unit "
+          f"{data.get('unit', '?')}: {SAMPLE_OUTCOMES.get(data.get('outcome'), '?').lower()}"
+          f"{f', {actions} action(s) for you to answer' if actions else ''}.",
+          path("quality.sample", sample_id=occurrence.object_id))
+
+
+@action_responded.connect
+@action_closed.connect
+@action_reopened.connect
+def action_changed(session: Session, occurrence: Occurrence) -> None:
+    """The owner's response tells the IQA; the IQA closing or reopening tells the owner (the
+    actor, whichever they are, is never told)."""
+    data = occurrence.data
+    verb = {action_responded.name: "responded to", action_closed.name: "closed",
+            action_reopened.name: "reopened"}[occurrence.name]
+    _tell(session, occurrence, [data.get("owner_id"), data.get("iqa_id")], "sample_action",
+          f"{_name(session, occurrence.actor_id)} {verb} IQA action #{data.get('action_id')}.",
+          path("quality.sample", sample_id=data.get("sample_id"))
+          + f"#action-{data.get('action_id')}", about=("action entry", occurrence.object_id))

@@ -40,6 +40,8 @@ KINDS = {
     "unit_signed_off": "A unit has been signed off",
     "unit_unlocked": "A unit has been unlocked",
     "enrolment_moved": "A learner's enrolment has moved",
+    "sample_recorded": "An IQA has sampled your decisions",
+    "sample_action": "An IQA action has changed",
 }
 #: Longest sentence kept (the column's size).
 TEXT_LENGTH = 300

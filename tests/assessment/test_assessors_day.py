@@ -251,7 +251,8 @@ def test_assessors_land_on_the_caseload_people_with_more_to_see_on_the_home_page
     assert login(people.assessor1).get("/").headers["Location"] == "/caseload"
     iqa_and_assessor = login(people.iqa2).get("/")
     assert iqa_and_assessor.status_code == 200 and "Learners" in text(iqa_and_assessor)
-    assert login(people.iqa1).get("/").status_code == 200
+    # An IQA who does not assess lands on the quality home (which lists their learners).
+    assert login(people.iqa1).get("/").headers["Location"] == "/quality"
     assert login(people.learner1).get("/").headers["Location"].startswith("/enrolments/")
 
 

@@ -6,25 +6,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 
 from portfolio.assessment.pathway import choose_pathway
 from tests.helpers.assessment_data import DIPLOMA, seed_portfolio
 from tests.helpers.factories import make_enrolment, make_user
-from tests.helpers.queries import count_queries
-
-
-def _measure(client, session, url) -> list[str]:
-    """Statements of one GET as in production, where each request has its own session and loads
-    its user: here the requests share the test's application context, so its session and
-    Flask-Login's cached user in ``g`` are emptied first."""
-    session.flush()
-    session.expunge_all()
-    g.pop("_login_user", None)
-    with count_queries() as statements:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return statements
+from tests.helpers.queries import statements_of_get
 
 
 def _diploma_learner(session, people, n: int):
@@ -46,12 +32,12 @@ def test_portfolio_pages_do_not_grow_with_the_portfolio(login, people, session, 
     client = login(people.assessor1 if viewer == "assessor" else enrolment.learner)
     url = f"/enrolments/{enrolment.id}/{page}"
     seed_portfolio(session, enrolment, items=10, claims=25, rng_seed=1)
-    _measure(client, session, url)  # the catalogue tree is cached on first use
-    small = _measure(client, session, url)
+    statements_of_get(client, session, url)  # the catalogue tree is cached on first use
+    small = statements_of_get(client, session, url)
 
     summary = seed_portfolio(session, enrolment, items=2000, claims=5000, rng_seed=2)
     assert summary.decisions > 1000 and summary.superseded > 0 and summary.sign_offs > 0
-    large = _measure(client, session, url)
+    large = statements_of_get(client, session, url)
     assert len(large) == len(small), _difference(small, large)
 
 
@@ -60,13 +46,13 @@ def test_caseload_does_not_grow_with_the_learners(login, people, session):
     for n in range(2):
         seed_portfolio(session, _diploma_learner(session, people, n), items=60, claims=150,
                        rng_seed=n)
-    _measure(client, session, "/caseload")
-    few = _measure(client, session, "/caseload")
+    statements_of_get(client, session, "/caseload")
+    few = statements_of_get(client, session, "/caseload")
 
     for n in range(2, 12):
         seed_portfolio(session, _diploma_learner(session, people, n), items=60, claims=150,
                        rng_seed=n)
-    many = _measure(client, session, "/caseload")
+    many = statements_of_get(client, session, "/caseload")
     page = client.get("/caseload").get_data(as_text=True)
     assert "13 learner(s)" in page  # the twelve, and enrolment1 from the fixtures
     assert len(many) == len(few), _difference(few, many)
@@ -90,16 +76,16 @@ def test_pathways_keep_the_counts_constant(login, people, session):
             choose_pathway(session, enrolment, people.assessor1, [optional])
         seed_portfolio(session, enrolment, items=10, claims=25, rng_seed=n)
     url = f"/enrolments/{enrolments[0].id}/progress"
-    _measure(client, session, url)
-    small = _measure(client, session, url)
+    statements_of_get(client, session, url)
+    small = statements_of_get(client, session, url)
     seed_portfolio(session, enrolments[0], items=2000, claims=5000, rng_seed=99)
-    large = _measure(client, session, url)
+    large = statements_of_get(client, session, url)
     assert len(large) == len(small), _difference(small, large)
 
-    _measure(client, session, "/caseload")
-    few = _measure(client, session, "/caseload")
+    statements_of_get(client, session, "/caseload")
+    few = statements_of_get(client, session, "/caseload")
     assert "of all units: no pathway chosen" in client.get("/caseload").get_data(as_text=True)
     for n in range(12, 20):
         choose_pathway(session, _diploma_learner(session, people, n), people.assessor1, ["5"])
-    many = _measure(client, session, "/caseload")
+    many = statements_of_get(client, session, "/caseload")
     assert len(many) == len(few), _difference(few, many)

@@ -85,6 +85,12 @@ PAGES: dict[str, Page] = {
     "evidence.show": Page(lambda s: f"/evidence/{s.judged_item_id}", ON_THE_RECORD),
     "evidence.claims": Page(lambda s: f"/evidence/{s.awaiting_item_id}/claims", (LEARNER,)),
     "assessment.judge": Page(lambda s: f"/evidence/{s.awaiting_item_id}/judge", (ASSESSOR,)),
+    "quality.home": Page(lambda s: "/quality", (ASSESSOR, IQA)),
+    "quality.open_sample": Page(lambda s: f"/quality/enrolments/{s.enrolment_id}/units/"
+                                          f"{s.open_unit_id}/sample", (IQA,)),
+    "quality.open_planned": Page(lambda s: f"/quality/planned/{s.planned_sample_id}/sample",
+                                 (IQA,)),
+    "quality.sample": Page(lambda s: f"/quality/samples/{s.sample_id}", (ASSESSOR, IQA, ADMIN)),
 }
 
 def _cases():

@@ -1,4 +1,4 @@
-"""Progress, the tracking grid and an evidence item printed from Chromium (print media emulated):
+"""Progress, the tracking grid, an evidence item and an IQA sample printed from Chromium (print media emulated):
 the record shows, and nothing to act on does: no site header or navigation, no button, no form.
 On screen the same pages have all of these, so the check can fail."""
 
@@ -31,6 +31,7 @@ def test_progress_grid_and_evidence_print_without_navigation_or_buttons(live_app
         "progress": (f"/enrolments/{showcase.enrolment_id}/progress", "table"),
         "grid": (f"/enrolments/{showcase.enrolment_id}/grid", ".grid-unit .cell"),
         "evidence item": (f"/evidence/{showcase.judged_item_id}", ".files li"),
+        "IQA sample": (f"/quality/samples/{showcase.sample_id}", ".sample-checks td"),
     }
     for name, (path, record) in printed.items():
         page.emulate_media(media="screen")

@@ -8,7 +8,6 @@ import html
 import re
 
 import sqlalchemy as sa
-from flask import g
 
 from portfolio.catalogue.tree import version_tree
 from portfolio.evidence import services
@@ -16,7 +15,7 @@ from portfolio.evidence.listing import ListQuery, evidence_page
 from tests.helpers.assessment import add_item, criteria_of, decide
 from tests.helpers.assessment_data import DIPLOMA, seed_portfolio
 from tests.helpers.factories import make_enrolment, make_user
-from tests.helpers.queries import count_queries
+from tests.helpers.queries import statements_of_get
 
 
 def _units(session, enrolment):
@@ -144,18 +143,6 @@ def test_another_learners_list_is_not_found(login, people):
         assert response.status_code == 404, who
 
 
-def _measure(client, session, url) -> list[str]:
-    """One GET as in production: a fresh session and no cached user (as in
-    tests/assessment/test_query_counts.py)."""
-    session.flush()
-    session.expunge_all()
-    g.pop("_login_user", None)
-    with count_queries() as statements:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return statements
-
-
 def test_first_page_queries_do_not_grow_with_the_portfolio(login, people, session):
     centre, assessor, iqa = (session.get(type(p), sa.inspect(p).identity[0])
                              for p in (people.centre, people.assessor1, people.iqa1))
@@ -164,11 +151,11 @@ def test_first_page_queries_do_not_grow_with_the_portfolio(login, people, sessio
     client = login(learner)
     url = f"/enrolments/{enrolment.id}/evidence"
     seed_portfolio(session, enrolment, items=60, claims=150, rng_seed=1)
-    _measure(client, session, url)  # the catalogue tree is cached on first use
-    small = _measure(client, session, url)
+    statements_of_get(client, session, url)  # the catalogue tree is cached on first use
+    small = statements_of_get(client, session, url)
     seed_portfolio(session, enrolment, items=600, claims=1500, rng_seed=2)
-    large = _measure(client, session, url)
+    large = statements_of_get(client, session, url)
     assert len(large) == len(small), "\n".join(large)
-    searched = _measure(client, session, url + "?q=1&status=feedback&unit=1&page=2")
+    searched = statements_of_get(client, session, url + "?q=1&status=feedback&unit=1&page=2")
     assert len(searched) == len(small)
     assert client.get(url).get_data(as_text=True).count('class="evidence-card') == 50

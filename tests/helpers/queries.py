@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import sqlalchemy as sa
+from flask import g
 
 from portfolio.extensions import db
 
@@ -32,3 +33,16 @@ def count_queries(engine=None):
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def statements_of_get(client, session, url: str) -> list[str]:
+    """Statements of one GET as in production, where each request has its own session and loads
+    its user: in the tests requests share the test's application context, so its session and
+    Flask-Login's cached user in ``g`` are emptied first."""
+    session.flush()
+    session.expunge_all()
+    g.pop("_login_user", None)
+    with count_queries() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return statements

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from portfolio.accounts.links import issue_link
 from portfolio.assessment.units import declare_unit, sign_off_unit
+from portfolio.quality.reading import sample_context
 from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
 from tests.helpers.browser import seed_enrolment
+from tests.helpers.sampling import planned_sample, sample_with_action
 
 ROLES = ("centre_admin", "learner", "assessor", "iqa")
 SLUG = "600-1636-X"
@@ -32,6 +34,9 @@ class Showcase:
     sign_off_id: int
     open_unit_id: int
     password_token: str
+    #: The IQA's sample of unit 204 (with an open action) and planned sample of unit 301.
+    sample_id: int
+    planned_sample_id: int
 
 
 def seed_showcase(session) -> Showcase:
@@ -54,11 +59,18 @@ def seed_showcase(session) -> Showcase:
     sign_off = sign_off_unit(session, enrolment, unit_id, assessor)
     awaiting = add_item(session, enrolment, criteria_of(session, enrolment, "301", 2),
                         title="Handling a billing complaint")
-    token = issue_link(session, seeded.users["iqa"], "reset")
+    iqa = seeded.users["iqa"]
+    unit_204_now = sample_context(session, enrolment, unit_id, iqa)
+    sample = sample_with_action(session, iqa, enrolment, unit_id,
+                                [unit_204_now.decisions[i]
+                                 for i in unit_204_now.selectable_decision_ids],
+                                unit_204_now.items)
+    planned = planned_sample(session, iqa, assessor, enrolment, "301")
+    token = issue_link(session, iqa, "reset")
     session.flush()
     return Showcase(
         emails={role: user.email for role, user in seeded.users.items()},
         learner_id=learner.id, enrolment_id=enrolment.id, judged_item_id=judged.id,
         awaiting_item_id=awaiting.id, criterion_id=unit_204[0], signed_off_unit="204",
         sign_off_id=sign_off.id, open_unit_id=unit_node(session, enrolment, "301").id,
-        password_token=token)
+        password_token=token, sample_id=sample.id, planned_sample_id=planned.id)

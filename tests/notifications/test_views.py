@@ -8,12 +8,11 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 
 from portfolio.core.audit import AuditEvent
 from portfolio.notifications.models import Notification, NotificationPreference
 from portfolio.notifications.services import PAGE
-from tests.helpers.queries import count_queries, count_rows
+from tests.helpers.queries import count_queries, count_rows, statements_of_get
 from tests.helpers.web import csrf_token, flashes, text
 
 
@@ -151,14 +150,7 @@ def test_pages_need_a_login_and_an_anonymous_page_counts_nothing(client):
 
 
 def _inbox_statements(client, session) -> list[str]:
-    """One GET as in production, with a session and a user loaded afresh (see
-    tests/assessment/test_query_counts.py)."""
-    session.flush()
-    session.expunge_all()
-    g.pop("_login_user", None)
-    with count_queries() as statements:
-        assert client.get("/notifications").status_code == 200
-    return statements
+    return statements_of_get(client, session, "/notifications")
 
 
 def test_the_inbox_takes_the_same_queries_for_10_and_200_notifications(login, people, session):
