@@ -40,6 +40,9 @@ KINDS = {
     "unit_signed_off": "A unit has been signed off",
     "unit_unlocked": "A unit has been unlocked",
     "enrolment_moved": "A learner's enrolment has moved",
+    "standardisation_invited": "You are invited to a standardisation",
+    "standardisation_opened": "A standardisation round is open",
+    "standardisation_action": "An action from a standardisation is yours",
 }
 #: Longest sentence kept (the column's size).
 TEXT_LENGTH = 300
