@@ -1,7 +1,8 @@
 """One centre with something on every page, for the tests that visit every page (accessibility,
 print): a person of each role, the learner enrolled on 600/1636/X with an item judged (one
 criterion not yet met, with feedback), unit 204 met, declared and signed off, an item awaiting a
-decision, the notifications those made, and a password link for the logged-out pages."""
+decision, a standardisation still blind and one open, the notifications those made, and a
+password link for the logged-out pages."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from portfolio.accounts.links import issue_link
 from portfolio.assessment.units import declare_unit, sign_off_unit
 from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
 from tests.helpers.browser import seed_enrolment
+from tests.helpers.standardisation import seed_standardisations
 
 ROLES = ("centre_admin", "learner", "assessor", "iqa")
 SLUG = "600-1636-X"
@@ -32,6 +34,11 @@ class Showcase:
     sign_off_id: int
     open_unit_id: int
     password_token: str
+    #: A standardisation still blind (the IQA has judged its one item, the assessor not), that
+    #: item there, and a past one whose round is open.
+    standardisation_id: int
+    standardised_evidence_id: int
+    agreed_standardisation_id: int
 
 
 def seed_showcase(session) -> Showcase:
@@ -55,10 +62,13 @@ def seed_showcase(session) -> Showcase:
     awaiting = add_item(session, enrolment, criteria_of(session, enrolment, "301", 2),
                         title="Handling a billing complaint")
     token = issue_link(session, seeded.users["iqa"], "reset")
+    blind_id, evidence_id, agreed_id = seed_standardisations(
+        session, seeded.users["iqa"], assessor, enrolment, awaiting)
     session.flush()
     return Showcase(
         emails={role: user.email for role, user in seeded.users.items()},
         learner_id=learner.id, enrolment_id=enrolment.id, judged_item_id=judged.id,
         awaiting_item_id=awaiting.id, criterion_id=unit_204[0], signed_off_unit="204",
         sign_off_id=sign_off.id, open_unit_id=unit_node(session, enrolment, "301").id,
-        password_token=token)
+        password_token=token, standardisation_id=blind_id,
+        standardised_evidence_id=evidence_id, agreed_standardisation_id=agreed_id)

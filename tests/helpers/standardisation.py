@@ -44,3 +44,23 @@ def judge_all(session, activity, judge, outcome="met", rationale="Shows it in th
         services.record_judgement(session, activity, evidence, judge, {
             c.criterion_id: services.CriterionJudgement(outcome, rationale)
             for c in evidence.criteria})
+
+
+def seed_standardisations(session, iqa, assessor, enrolment, item) -> tuple[int, int, int]:
+    """For the pages that show every state: an activity still blind (``iqa`` has judged
+    ``item``, ``assessor`` not yet) and one past, open, with an action and minutes. Returns the
+    blind one's id, its evidence's id and the open one's id."""
+    today = dt.date.today()
+    blind = plan(session, iqa, [assessor], enrolment, title="Billing complaints",
+                 held_on=today + dt.timedelta(days=14))
+    evidence = services.add_item(session, blind, item, iqa)
+    judge_all(session, blind, iqa)
+    agreed = plan(session, iqa, [assessor], enrolment, title="Complaint handling",
+                  held_on=today - dt.timedelta(days=30))
+    services.add_item(session, agreed, item, iqa)
+    judge_all(session, agreed, iqa)
+    judge_all(session, agreed, assessor, outcome="not_yet_met", rationale="No call log.")
+    services.agree_action(session, agreed, "Ask for the call log with every complaint.",
+                          assessor.id, today + dt.timedelta(days=30), iqa)
+    services.record_minutes(session, agreed, "We differed on the call log.", iqa)
+    return blind.id, evidence.id, agreed.id
