@@ -24,7 +24,7 @@ def _evidence(item_id: int, title: str | None = None) -> Link:
 
 def thing_link(event: AuditEvent) -> Link | None:
     """The page of what ``event`` changed, when it has one: an evidence item (a decision's is
-    the item judged) or an enrolment."""
+    the item judged), an enrolment or a standardisation activity."""
     if event.object_id is None:
         return None
     if event.object_type == "evidence_item":
@@ -33,6 +33,9 @@ def thing_link(event: AuditEvent) -> Link | None:
         return _evidence(event.data["item_id"])
     if event.object_type == "enrolment":
         return Link("Enrolment record", url_for("enrolments.show", enrolment_id=event.object_id))
+    if (event.object_type or "").startswith("standardisation") and event.data.get("activity_id"):
+        return Link("Standardisation", url_for("standardisation.show",
+                                               activity_id=event.data["activity_id"]))
     return None
 
 

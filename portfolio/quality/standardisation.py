@@ -50,6 +50,10 @@ from portfolio.quality.standardisation_permissions import is_lead, is_participan
 EXEMPLAR_PREFIX = "standardisation/"
 
 
+#: How the audit trail names an activity (its table's name made singular reads oddly).
+ACTIVITY = "standardisation_activity"
+
+
 class StandardisationRefused(DomainError):
     """A standardisation change refused, with what to do instead."""
 
@@ -104,7 +108,7 @@ def plan_activity(session: Session, centre: Centre, new: NewActivity,
     session.add(activity)
     session.flush()
     activity_planned.emit(session, actor=actor, centre_id=centre.id, subject=activity,
-                          title=activity.title, held_on=activity.held_on.isoformat(),
+                          object_type=ACTIVITY, activity_id=activity.id, title=activity.title, held_on=activity.held_on.isoformat(),
                           lead=lead.name, participants=participant_ids)
     return activity
 
@@ -161,7 +165,8 @@ def _added(session: Session, activity: StandardisationActivity,
     activity.evidence.append(evidence)
     session.flush()
     evidence_added.emit(session, actor=actor, centre_id=activity.centre_id,
-                        learner_id=learner_id, subject=evidence, title=evidence.title,
+                        learner_id=learner_id, subject=evidence, activity_id=activity.id,
+                        title=evidence.title,
                         activity=activity.title, exemplar=evidence.is_exemplar,
                         criteria=len(evidence.criteria))
     return evidence
@@ -209,7 +214,7 @@ def record_judgement(session: Session, activity: StandardisationActivity,
     session.add_all(rows)
     session.flush()
     evidence_judged.emit(session, actor=judge, centre_id=activity.centre_id, subject=evidence,
-                         object_type="standardisation_evidence", title=evidence.title,
+                         activity_id=activity.id, title=evidence.title,
                          activity=activity.title, criteria=len(rows))
     if judged_count(session, activity) == expected_count(activity):
         _open(session, activity, judge, closed_by_lead=False)
@@ -232,7 +237,7 @@ def _open(session: Session, activity: StandardisationActivity, actor: User,
                                                    closed_by_lead=closed_by_lead)
     session.flush()
     round_opened.emit(session, actor=actor, centre_id=activity.centre_id, subject=activity,
-                      activity=activity.title, closed_by_lead=closed_by_lead)
+                      object_type=ACTIVITY, activity_id=activity.id, activity=activity.title, closed_by_lead=closed_by_lead)
 
 
 def judged_count(session: Session, activity: StandardisationActivity,
@@ -264,7 +269,8 @@ def record_minutes(session: Session, activity: StandardisationActivity, text: st
     activity.minutes.append(minutes)
     session.flush()
     minutes_recorded.emit(session, actor=actor, centre_id=activity.centre_id, subject=minutes,
-                          object_type="standardisation_minutes", activity=activity.title)
+                          object_type="standardisation_minutes", activity_id=activity.id,
+                          activity=activity.title)
     return minutes
 
 
@@ -285,6 +291,6 @@ def agree_action(session: Session, activity: StandardisationActivity, text: str,
     activity.actions.append(action)
     session.flush()
     action_agreed.emit(session, actor=actor, centre_id=activity.centre_id, subject=action,
-                       text=action.text, owner=owner.name, due_on=due_on.isoformat(),
+                       activity_id=activity.id, text=action.text, owner=owner.name, due_on=due_on.isoformat(),
                        activity=activity.title)
     return action

@@ -183,8 +183,7 @@ def add_item(activity_id: int):
     with committing(f"Added “{item.title}”.") as done:
         services.add_item(db.session, activity, item, current_user)
     return redirect(url_for("standardisation.show", activity_id=activity.id) if done
-                    else request.referrer or url_for("standardisation.evidence",
-                                                     activity_id=activity.id))
+                    else url_for("standardisation.evidence", activity_id=activity.id))
 
 
 @blueprint.post("/<int:activity_id>/evidence/exemplars")

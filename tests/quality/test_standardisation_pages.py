@@ -219,3 +219,10 @@ def test_a_post_without_its_token_changes_nothing(login, session, people, activi
     assert response.status_code == 400
     assert db.session.get(StandardisationActivity, activity.id).opening is None
     assert count_rows(session, StandardisationJudgement) == 2
+
+
+def test_the_audit_trail_says_what_happened_and_links_to_the_activity(login, people, activity):
+    page = text(login(people.admin).get("/admin/audit"))
+    assert "planned the standardisation “Observations of unit 301”" in page
+    assert "recorded a judgement of “Handling a complaint” (2 criteria)" in page
+    assert f'href="{BASE}/{activity.id}"' in page
