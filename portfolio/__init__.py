@@ -43,6 +43,7 @@ def create_app(settings=None, **overrides):
     from portfolio.notifications import receivers  # noqa: F401  (tells people of events)
     from portfolio.notifications.cli import notifications_cli
     from portfolio.notifications.views import blueprint as notifications_blueprint
+    from portfolio.quality.standardisation_views import blueprint as standardisation_blueprint
     from portfolio.quality.views import blueprint as quality_blueprint
 
     settings = settings or Settings.from_environ()
@@ -83,6 +84,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(uploads_blueprint)
     app.register_blueprint(assessment_blueprint)
     app.register_blueprint(quality_blueprint)
+    app.register_blueprint(standardisation_blueprint)
     app.register_blueprint(notifications_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)

@@ -24,7 +24,8 @@ def _evidence(item_id: int, title: str | None = None) -> Link:
 
 def thing_link(event: AuditEvent) -> Link | None:
     """The page of what ``event`` changed, when it has one: an evidence item (a decision's is
-    the item judged), an enrolment or an IQA sample (an action's entry's is its sample)."""
+    the item judged), an enrolment, an IQA sample (an action's entry's is its sample) or a
+    standardisation activity."""
     if event.object_id is None:
         return None
     if event.object_type == "evidence_item":
@@ -39,6 +40,9 @@ def thing_link(event: AuditEvent) -> Link | None:
     if event.object_type == "action_entry" and event.data.get("sample_id"):
         return Link(f"IQA sample #{event.data['sample_id']}",
                     url_for("quality.sample", sample_id=event.data["sample_id"]))
+    if (event.object_type or "").startswith("standardisation") and event.data.get("activity_id"):
+        return Link("Standardisation", url_for("standardisation.show",
+                                               activity_id=event.data["activity_id"]))
     return None
 
 

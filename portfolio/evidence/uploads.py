@@ -104,12 +104,19 @@ def receive_upload(session: Session, store: ObjectStore, enrolment_id: int, uplo
 
 def store_upload(store: ObjectStore, enrolment_id: int, stream, filename: str,
                  limits: UploadLimits) -> StoredUpload:
-    """Validate one file and write it (and an image's derivatives) to the store, touching no
-    database; on any failure nothing of it stays in the store."""
+    """Validate one file of a learner's evidence and write it (and an image's derivatives) to
+    the store, touching no database; on any failure nothing of it stays in the store."""
+    return store_file(store, f"{KEY_PREFIX}{enrolment_id}/", stream, filename, limits)
+
+
+def store_file(store: ObjectStore, folder: str, stream, filename: str,
+               limits: UploadLimits) -> StoredUpload:
+    """:func:`store_upload` for any feature's files: the one validation path, with the object
+    key built by the server under ``folder`` (which ends with a slash)."""
     display_name = _display_name(filename)
     reader = StreamReader(stream, display_name, limits.max_bytes)
     content_type = sniff(reader.peek_head(), display_name)
-    key = f"{KEY_PREFIX}{enrolment_id}/{uuid.uuid4().hex}"
+    key = f"{folder}{uuid.uuid4().hex}"
     stored: list[str] = []
     try:
         derived = None
@@ -139,8 +146,7 @@ def store_upload(store: ObjectStore, enrolment_id: int, stream, filename: str,
     except BaseException:
         _forget_objects(store, stored)
         raise
-    logger.info("stored upload %s for enrolment %s: %s bytes of %s", key, enrolment_id,
-                reader.size, content_type)
+    logger.info("stored upload %s: %s bytes of %s", key, reader.size, content_type)
     return StoredUpload(key, reader.sha256, reader.size, content_type, display_name,
                         thumbnail_key, preview_key)
 
@@ -164,8 +170,7 @@ def record_uploads(session: Session, store: ObjectStore, stored: list[StoredUplo
     """The rows naming stored uploads, flushed. Their objects go if the transaction rolls back
     (the callback is registered before anything can fail), as they do when the uploader's quota
     is found full here, where parallel uploads of one person take turns."""
-    after_rollback(session, functools.partial(
-        _forget_objects, store, [key for upload in stored for key in upload.keys]))
+    forget_on_rollback(session, store, stored)
     # The enrolment may have ended while the files streamed: its record takes no more.
     lock_enrolment(session, session.get(Enrolment, enrolment_id))
     if quota is not None:
@@ -181,6 +186,13 @@ def record_uploads(session: Session, store: ObjectStore, stored: list[StoredUplo
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def forget_on_rollback(session: Session, store: ObjectStore, stored: list[StoredUpload]) -> None:
+    """Remove the stored uploads' objects if the session's transaction does not commit: to be
+    called before anything that names them can fail."""
+    after_rollback(session, functools.partial(
+        _forget_objects, store, [key for upload in stored for key in upload.keys]))
 
 
 def check_quota(session: Session, uploader_id: int, quota: UploadQuota, adding_files: int,

@@ -225,7 +225,7 @@ def show(item_id: int):
 @blueprint.get("/evidence/<int:item_id>/files/<int:file_id>")
 def download(item_id: int, file_id: int):
     stored = _file(_item(item_id), file_id)
-    return _presigned_redirect(stored.object_key,
+    return presigned_redirect(stored.object_key,
                                download_name(stored.original_name, stored.content_type),
                                attachment=True,
                                content_type=stored.content_type)
@@ -237,10 +237,10 @@ def image(item_id: int, file_id: int, size: str):
     key = stored.thumbnail_key if size == "thumbnail" else stored.preview_key
     if key is None:
         abort(404)
-    return _presigned_redirect(key, f"{size}.jpg", attachment=False, content_type="image/jpeg")
+    return presigned_redirect(key, f"{size}.jpg", attachment=False, content_type="image/jpeg")
 
 
-def _presigned_redirect(key: str, filename: str, attachment: bool, content_type: str):
+def presigned_redirect(key: str, filename: str, attachment: bool, content_type: str):
     url = object_store().presigned_url(key, filename=filename, attachment=attachment,
                                        content_type=content_type)
     response = redirect(url, code=302)

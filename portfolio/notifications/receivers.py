@@ -20,6 +20,7 @@ from portfolio.assessment.events import (
 )
 from portfolio.assessment.models import Decision, UnitDeclaration, UnitSignOff
 from portfolio.assessment.progress import progress_for
+from portfolio.core.dates import long_date
 from portfolio.core.events import Occurrence
 from portfolio.evidence.events import claims_changed, evidence_created
 from portfolio.evidence.models import EvidenceItem
@@ -31,6 +32,8 @@ from portfolio.quality.events import (
     sample_recorded,
 )
 from portfolio.quality.models import SAMPLE_OUTCOMES
+from portfolio.quality.standardisation_events import action_agreed, activity_planned, round_opened
+from portfolio.quality.standardisation_models import StandardisationAction, StandardisationActivity
 
 
 def path(endpoint: str, **values) -> str:
@@ -158,3 +161,30 @@ def action_changed(session: Session, occurrence: Occurrence) -> None:
           f"{_name(session, occurrence.actor_id)} {verb} IQA action #{data.get('action_id')}.",
           path("quality.sample", sample_id=data.get("sample_id"))
           + f"#action-{data.get('action_id')}", about=("action entry", occurrence.object_id))
+@activity_planned.connect
+def standardisation_invitation(session: Session, occurrence: Occurrence) -> None:
+    activity = session.get(StandardisationActivity, occurrence.object_id)
+    _tell(session, occurrence, [p.user_id for p in activity.participants],
+          "standardisation_invited",
+          f"{_name(session, occurrence.actor_id)} invited you to the standardisation "
+          f"“{activity.title}” on {long_date(activity.held_on)}.",
+          path("standardisation.show", activity_id=activity.id))
+
+
+@round_opened.connect
+def standardisation_round_open(session: Session, occurrence: Occurrence) -> None:
+    """Everyone may now compare: the participants are told (the one who opened it knows)."""
+    activity = session.get(StandardisationActivity, occurrence.object_id)
+    _tell(session, occurrence, [p.user_id for p in activity.participants],
+          "standardisation_opened",
+          f"The judgements of the standardisation “{activity.title}” are open: see where you "
+          f"agreed.", path("standardisation.result", activity_id=activity.id))
+
+
+@action_agreed.connect
+def standardisation_action_owner(session: Session, occurrence: Occurrence) -> None:
+    action = session.get(StandardisationAction, occurrence.object_id)
+    _tell(session, occurrence, [action.owner_id], "standardisation_action",
+          f"An action from the standardisation “{occurrence.data['activity']}” is yours, due "
+          f"{long_date(action.due_on)}: {action.text}",
+          path("standardisation.result", activity_id=action.activity_id))

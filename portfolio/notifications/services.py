@@ -42,6 +42,9 @@ KINDS = {
     "enrolment_moved": "A learner's enrolment has moved",
     "sample_recorded": "An IQA has sampled your decisions",
     "sample_action": "An IQA action has changed",
+    "standardisation_invited": "You are invited to a standardisation",
+    "standardisation_opened": "A standardisation round is open",
+    "standardisation_action": "An action from a standardisation is yours",
 }
 #: Longest sentence kept (the column's size).
 TEXT_LENGTH = 300

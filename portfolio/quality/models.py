@@ -357,3 +357,8 @@ class SampleCountersignature(Base):
 
     def __repr__(self) -> str:
         return f"<SampleCountersignature sample={self.sample_id} by={self.by_id}>"
+
+
+# Standardisation's records live in their own module (this one would pass 400 lines); imported
+# here so that loading the quality models loads them all.
+from portfolio.quality import standardisation_models  # noqa: E402, F401

@@ -39,6 +39,8 @@ NOT_PAGES = {
     "evidence.image": "a thumbnail or preview image",
     "assessment.next_awaiting": "a redirect to the next item waiting for the assessor",
     "uploads.status": "JSON: which parts of a resumable upload have arrived",
+    "standardisation.item_file": "a stored file of an item discussed, from the object store",
+    "standardisation.exemplar_file": "a stored exemplar, from the object store",
 }
 
 
@@ -50,6 +52,15 @@ class Page:
 
 def _enrolment(tail: str) -> Callable[[Showcase], str]:
     return lambda s: f"/enrolments/{s.enrolment_id}{tail}"
+
+
+STANDARDISATION = "/quality/standardisation/"
+
+
+def _standardisation(tail: str) -> Callable[[Showcase], str]:
+    """A page of the blind activity; ``{e}`` in ``tail`` is its one piece of evidence."""
+    return lambda s: (f"{STANDARDISATION}{s.standardisation_id}"
+                      f"{tail.format(e=s.standardised_evidence_id)}")
 
 
 PAGES: dict[str, Page] = {
@@ -91,6 +102,15 @@ PAGES: dict[str, Page] = {
     "quality.open_planned": Page(lambda s: f"/quality/planned/{s.planned_sample_id}/sample",
                                  (IQA,)),
     "quality.sample": Page(lambda s: f"/quality/samples/{s.sample_id}", (ASSESSOR, IQA, ADMIN)),
+    "standardisation.index": Page(lambda s: STANDARDISATION, (ASSESSOR, IQA, ADMIN)),
+    "standardisation.new": Page(lambda s: f"{STANDARDISATION}new", (IQA, ADMIN)),
+    "standardisation.show": Page(_standardisation(""), (ASSESSOR, IQA, ADMIN)),
+    "standardisation.evidence": Page(_standardisation("/evidence?q=Lena"), (IQA,)),
+    "standardisation.discussed": Page(_standardisation("/evidence/{e}"), (ASSESSOR, IQA)),
+    # The assessor has not judged (the form); the IQA has (their own judgement, alone).
+    "standardisation.judge": Page(_standardisation("/evidence/{e}/judge"), (ASSESSOR, IQA)),
+    "standardisation.result": Page(lambda s: f"{STANDARDISATION}{s.agreed_standardisation_id}"
+                                             "/agreement", (ASSESSOR, IQA, ADMIN)),
 }
 
 def _cases():

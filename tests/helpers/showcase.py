@@ -1,7 +1,8 @@
 """One centre with something on every page, for the tests that visit every page (accessibility,
 print): a person of each role, the learner enrolled on 600/1636/X with an item judged (one
 criterion not yet met, with feedback), unit 204 met, declared and signed off, an item awaiting a
-decision, the notifications those made, and a password link for the logged-out pages."""
+decision, a standardisation still blind and one open, the notifications those made, and a
+password link for the logged-out pages."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from portfolio.quality.reading import sample_context
 from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
 from tests.helpers.browser import seed_enrolment
 from tests.helpers.sampling import planned_sample, sample_with_action
+from tests.helpers.standardisation import seed_standardisations
 
 ROLES = ("centre_admin", "learner", "assessor", "iqa")
 SLUG = "600-1636-X"
@@ -37,6 +39,11 @@ class Showcase:
     #: The IQA's sample of unit 204 (with an open action) and planned sample of unit 301.
     sample_id: int
     planned_sample_id: int
+    #: A standardisation still blind (the IQA has judged its one item, the assessor not), that
+    #: item there, and a past one whose round is open.
+    standardisation_id: int
+    standardised_evidence_id: int
+    agreed_standardisation_id: int
 
 
 def seed_showcase(session) -> Showcase:
@@ -67,10 +74,14 @@ def seed_showcase(session) -> Showcase:
                                 unit_204_now.items)
     planned = planned_sample(session, iqa, assessor, enrolment, "301")
     token = issue_link(session, iqa, "reset")
+    blind_id, evidence_id, agreed_id = seed_standardisations(
+        session, iqa, assessor, enrolment, awaiting)
     session.flush()
     return Showcase(
         emails={role: user.email for role, user in seeded.users.items()},
         learner_id=learner.id, enrolment_id=enrolment.id, judged_item_id=judged.id,
         awaiting_item_id=awaiting.id, criterion_id=unit_204[0], signed_off_unit="204",
         sign_off_id=sign_off.id, open_unit_id=unit_node(session, enrolment, "301").id,
-        password_token=token, sample_id=sample.id, planned_sample_id=planned.id)
+        password_token=token, sample_id=sample.id, planned_sample_id=planned.id,
+        standardisation_id=blind_id,
+        standardised_evidence_id=evidence_id, agreed_standardisation_id=agreed_id)
