@@ -1,4 +1,4 @@
-"""claims carry their item's enrolment; decisions indexed by enrolment and id
+"""claims and countersignatures carry their enrolment; decisions indexed by enrolment and id
 
 Revision ID: 0016_portfolio_indexes
 Revises: 0015_quality_records
@@ -19,6 +19,11 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('countersignatures', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('enrolment_id', sa.Integer(), nullable=False))
+        batch_op.create_index('ix_countersignatures_enrolment_id_id', ['enrolment_id', 'id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_countersignatures_enrolment_id_enrolments'), 'enrolments', ['enrolment_id'], ['id'])
+
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.create_index('ix_decisions_enrolment_id_id', ['enrolment_id', 'id'], unique=False)
 
@@ -46,3 +51,8 @@ def downgrade():
 
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.drop_index('ix_decisions_enrolment_id_id')
+
+    with op.batch_alter_table('countersignatures', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_countersignatures_enrolment_id_enrolments'), type_='foreignkey')
+        batch_op.drop_index('ix_countersignatures_enrolment_id_id')
+        batch_op.drop_column('enrolment_id')

@@ -16,7 +16,7 @@ from portfolio.accounts.hooks import completion_checks
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.criterion_states import not_superseded
 from portfolio.assessment.errors import AssessmentError
-from portfolio.assessment.models import Decision, UnitSignOff, UnitUnlock
+from portfolio.assessment.models import Countersignature, Decision, UnitSignOff, UnitUnlock
 from portfolio.assessment.pathway import current_pathways
 from portfolio.assessment.progress import evaluation_of
 from portfolio.catalogue.tree import version_tree
@@ -104,15 +104,16 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
 
 def _met_by_unit(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[int, int]]:
     """Per enrolment, how many criteria of each unit are met. Kept per process by the
-    portfolio's latest decision: decisions are only ever added, a portfolio's one at a time under
-    its lock, so while its latest is the same its current decisions are too. One probe per
-    portfolio rather than a count over every decision of the caseload."""
+    portfolio's latest decision and countersignature: both are only ever added, a portfolio's
+    one at a time under its lock, so while the latest are the same its current decisions are
+    too. Two probes per portfolio rather than a count over every decision of the caseload."""
     if has_written(session):
         return _count_met(session, enrolment_ids)
-    latest_decision = (sa.select(sa.func.max(Decision.id))
-                       .where(Decision.enrolment_id == Enrolment.id).scalar_subquery())
-    latest = {enrolment_id: decision_id for enrolment_id, decision_id in plain_rows(
-        session, sa.select(Enrolment.id, latest_decision).where(Enrolment.id.in_(enrolment_ids)))}
+    latest = {enrolment_id: tuple(ids) for enrolment_id, *ids in plain_rows(
+        session, sa.select(Enrolment.id, *(
+            sa.select(sa.func.max(model.id)).where(model.enrolment_id == Enrolment.id)
+            .scalar_subquery() for model in (Decision, Countersignature)))
+        .where(Enrolment.id.in_(enrolment_ids)))}
     kept = database_memo(session, "met by unit", MET_COUNTS_KEPT)
     missing = [e for e in enrolment_ids if (e, latest[e]) not in kept]
     fresh = _count_met(session, missing) if missing else {}

@@ -4,7 +4,8 @@ supersedes) and the claims on it, met, claimed and awaiting judgement, not yet m
 Reading them is most of the work of the progress page, the grid and the judge page: hundreds of
 current decisions and thousands of claims. So each process keeps a portfolio's statuses while its
 records stay as they were, keyed by a fingerprint read from those records each time (how many
-decisions, claims and items there are, the latest of each, how many items are withdrawn): no
+decisions, countersignatures, claims and items there are, the latest of each, how many items are
+withdrawn): no
 writer has to remember to forget them, and a change made by another process shows at once. A
 transaction that has written reads afresh and keeps nothing, since it may yet roll back.
 """
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
-from portfolio.assessment.models import OUTCOMES, Decision
+from portfolio.assessment.models import OUTCOMES, Countersignature, Decision
 from portfolio.core.db import plain_rows
 from portfolio.core.memo import database_memo
 from portfolio.core.transaction import has_written
@@ -128,7 +129,8 @@ def criterion_states(session: Session, enrolment_ids: Sequence[int]
 
 
 def _fingerprints(session: Session, enrolment_ids: Sequence[int]) -> dict[int, tuple]:
-    """What changes whenever a portfolio's statuses may: decisions are only ever added; claims
+    """What changes whenever a portfolio's statuses may: decisions and their countersignatures
+    are only ever added; claims
     are added and removed (a new one is the latest made, whatever id it reuses); items are added
     and withdrawn. One pass over each table's rows of these portfolios, by index."""
     def summary(model, *columns: sa.ColumnElement) -> sa.Subquery:
@@ -137,13 +139,15 @@ def _fingerprints(session: Session, enrolment_ids: Sequence[int]) -> dict[int, t
                 .group_by(model.enrolment_id).subquery())
 
     decisions = summary(Decision, sa.func.max(Decision.id))
+    countersignatures = summary(Countersignature, sa.func.max(Countersignature.id))
     claims = summary(CriterionClaim, sa.func.max(CriterionClaim.id),
                      sa.func.max(CriterionClaim.created_at))
     items = summary(EvidenceItem, sa.func.max(EvidenceItem.id),
                     sa.func.count(EvidenceItem.withdrawn_at))
-    statement = sa.select(Enrolment.id, *[column for table in (decisions, claims, items)
+    tables = (decisions, countersignatures, claims, items)
+    statement = sa.select(Enrolment.id, *[column for table in tables
                                           for column in list(table.c)[1:]])
-    for table in (decisions, claims, items):
+    for table in tables:
         statement = statement.outerjoin(table, table.c.enrolment_id == Enrolment.id)
     statement = statement.where(Enrolment.id.in_(enrolment_ids))
     return {enrolment_id: tuple(rest) for enrolment_id, *rest in plain_rows(session, statement)}

@@ -183,10 +183,14 @@ class Countersignature(Base):
     __table_args__ = (
         sa.CheckConstraint("(decision_id IS NULL) <> (sign_off_id IS NULL)",
                            name="decision_or_sign_off"),
+        # A portfolio's latest countersignature in one probe: what progress counts changes with it.
+        sa.Index("ix_countersignatures_enrolment_id_id", "enrolment_id", "id"),
     )
 
     #: Primary key.
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose portfolio: the decision's or the sign-off's, set from it on insert.
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id"))
     #: The decision countersigned; each at most once.
     decision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decisions.id"), unique=True)
     #: Or the sign-off countersigned; each at most once.
@@ -250,3 +254,15 @@ class PathwayChoice(Base):
 
     def __repr__(self) -> str:
         return f"<PathwayChoice {self.id} enrolment={self.enrolment_id} units={self.units}>"
+
+
+@sa.event.listens_for(Countersignature, "before_insert")
+def _countersignature_takes_its_portfolio(mapper, connection, countersignature) -> None:
+    """A countersignature's enrolment is always that of what it countersigns."""
+    if countersignature.enrolment_id is None:
+        countersigned = (sa.select(Decision.enrolment_id)
+                         .where(Decision.id == countersignature.decision_id)
+                         if countersignature.decision_id is not None else
+                         sa.select(UnitSignOff.enrolment_id)
+                         .where(UnitSignOff.id == countersignature.sign_off_id))
+        countersignature.enrolment_id = connection.scalar(countersigned)

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portfolio.assessment import criterion_states as states
+from portfolio.assessment.caseload import caseload
 from portfolio.evidence import services as evidence
 from tests.helpers.assessment import add_item, criteria_of, decide, progress
 from tests.helpers.queries import count_queries
@@ -81,3 +82,19 @@ def test_a_kept_portfolio_is_read_with_one_query(session, people):
     with count_queries() as queries:
         states.criterion_states(session, [enrolment.id])
     assert len(queries) == 1
+
+
+def test_the_caseload_counts_follow_each_committed_decision(session, people):
+    enrolment = people.enrolment1
+    criteria = criteria_of(session, enrolment, "301", 3)
+    item = add_item(session, enrolment, criteria)
+    session.commit()
+    for decided in range(1, 4):
+        decide(session, item, people.assessor1, criteria[decided - 1:decided])
+        session.commit()
+        (row,) = [r for r in caseload(session, [enrolment])]
+        assert row.criteria_met == decided
+    decide(session, item, people.assessor1, criteria[:1], outcome="not_yet_met",
+           reason="The call log belongs to another learner.")
+    session.commit()
+    assert caseload(session, [enrolment])[0].criteria_met == 2
