@@ -43,7 +43,8 @@ def create_app(settings=None, **overrides):
     from portfolio.notifications import receivers  # noqa: F401  (tells people of events)
     from portfolio.notifications.cli import notifications_cli
     from portfolio.notifications.views import blueprint as notifications_blueprint
-    from portfolio.quality import models as quality_models  # noqa: F401  (until its views)
+    from portfolio.quality.cli import quality_cli
+    from portfolio.quality.trail_views import blueprint as trail_blueprint
 
     settings = settings or Settings.from_environ()
     private_instance_folder(settings.instance_path)
@@ -83,6 +84,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(uploads_blueprint)
     app.register_blueprint(assessment_blueprint)
     app.register_blueprint(notifications_blueprint)
+    app.register_blueprint(trail_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cli)
@@ -91,6 +93,7 @@ def create_app(settings=None, **overrides):
     app.cli.add_command(user_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(quality_cli)
 
     @app.errorhandler(400)
     def bad_request(error):

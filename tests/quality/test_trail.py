@@ -5,86 +5,25 @@ query count, which does not grow with the number of learners."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 
-from portfolio.assessment.models import Decision, UnitSignOff
 from portfolio.core.dates import LONDON
 from portfolio.quality.trail import Period, TrailQuery, sampling_trail, trail_samples
-from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
+from tests.helpers.assessment import add_item, criteria_of, decide
 from tests.helpers.factories import make_enrolment, make_user
 from tests.helpers.quality import (
-    countersign,
+    IN_PERIOD,
+    PERIOD,
+    TODAY,
+    at,
+    build_scene,
     make_plan,
     make_sample,
     plan_sample,
     raise_action,
-    unplan,
 )
 from tests.helpers.queries import count_queries
-
-TODAY = dt.date(2027, 3, 15)
-PERIOD = Period(dt.date(2026, 9, 1), dt.date(2027, 8, 31))
-IN_PERIOD = dt.datetime(2027, 1, 10, 12, tzinfo=dt.UTC)
-
-
-@dataclass
-class Scene:
-    unit_204: list[Decision]
-    unit_301: list[Decision]
-    unit_01: list[Decision]
-
-
-def at(session, decisions, when):
-    for decision in decisions:
-        decision.decided_at = when
-    session.flush()
-
-
-def build_scene(session, people) -> Scene:
-    """Assessor 1 (600/1636/X, learner 1): unit 204 judged on a product in the workplace, unit
-    301 on an observation in a simulation, and a decision before the period. Assessor 2
-    (600/1257/2, learner 2): unit 01. Samples, plans, actions and countersignatures around
-    them (see the expectations in the tests)."""
-    e1, e2 = people.enrolment1, people.enrolment2
-    item_204 = add_item(session, e1, criteria_of(session, e1, "204"))
-    unit_204 = decide(session, item_204, people.assessor1, criteria_of(session, e1, "204"))
-    item_301 = add_item(session, e1, criteria_of(session, e1, "301", 2))
-    item_301.method, item_301.setting = "observation", "simulated"
-    unit_301 = decide(session, item_301, people.assessor1, criteria_of(session, e1, "301", 2))
-    old = add_item(session, e1, criteria_of(session, e1, "205", 1))
-    at(session, decide(session, old, people.assessor1, criteria_of(session, e1, "205", 1)),
-       dt.datetime(2026, 8, 31, 22, 59, tzinfo=dt.UTC))  # 23:59 in London: before the period
-    item_01 = add_item(session, e2, criteria_of(session, e2, "01", 2))
-    unit_01 = decide(session, item_01, people.assessor2, criteria_of(session, e2, "01", 2))
-    at(session, unit_204 + unit_301 + unit_01, IN_PERIOD)
-
-    plan = make_plan(session, people.iqa1, people.assessor1, e1)
-    done = plan_sample(session, plan, e1, unit_node(session, e1, "204").id, dt.date(2027, 2, 1))
-    plan_sample(session, plan, e1, unit_node(session, e1, "301").id, dt.date(2027, 3, 1))
-    unplan(session, plan, plan_sample(session, plan, e1, unit_node(session, e1, "206").id,
-                                      dt.date(2027, 3, 1)))
-    plan_sample(session, plan, e1, unit_node(session, e1, "207").id, dt.date(2026, 8, 31))
-    make_sample(session, people.iqa1, unit_204, planned=done, recorded_at=IN_PERIOD)
-    ad_hoc = make_sample(session, people.iqa2, unit_301[:1], outcome="action_required",
-                         recorded_at=IN_PERIOD)
-    raise_action(session, ad_hoc, people.assessor1, TODAY - dt.timedelta(days=1))
-    raise_action(session, ad_hoc, people.assessor1, TODAY - dt.timedelta(days=9), closed=True)
-    waiting = make_sample(session, people.iqa1, unit_01, outcome="agree_with_feedback",
-                          recorded_at=IN_PERIOD, needs_countersignature=True)
-    raise_action(session, waiting, people.assessor2, TODAY + dt.timedelta(days=7))
-    make_sample(session, people.iqa1, unit_204[:1],  # before the period: not counted
-                recorded_at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC))
-
-    unit_204[0].needs_countersignature = unit_204[1].needs_countersignature = True
-    countersign(session, people.iqa2, decision=unit_204[1])
-    signed = UnitSignOff(enrolment_id=e2.id, unit_id=unit_node(session, e2, "01").id,
-                         method="assessment", assessor_id=people.assessor2.id,
-                         signed_at=IN_PERIOD, needs_countersignature=True)
-    session.add(signed)
-    session.flush()
-    return Scene(unit_204, unit_301, unit_01)
 
 
 def query(people, **kwargs) -> TrailQuery:
