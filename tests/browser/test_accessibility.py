@@ -39,6 +39,9 @@ NOT_PAGES = {
     "evidence.image": "a thumbnail or preview image",
     "assessment.next_awaiting": "a redirect to the next item waiting for the assessor",
     "uploads.status": "JSON: which parts of a resumable upload have arrived",
+    "trail.figures_csv": "a CSV download of the sampling trail's figures",
+    "trail.samples_csv": "a CSV download of the sampling trail's samples",
+    "trail.pdf": "the sampling trail as a PDF download",
 }
 
 
@@ -71,6 +74,7 @@ PAGES: dict[str, Page] = {
     "people.show": Page(lambda s: f"/admin/users/{s.learner_id}", (ADMIN,)),
     "imports.upload": Page(lambda s: "/admin/users/import", (ADMIN,)),
     "assessment.caseload": Page(lambda s: "/caseload", (ASSESSOR,)),
+    "trail.page": Page(lambda s: "/quality/trail", (IQA, ADMIN)),
     "enrolments.show": Page(_enrolment("/record"), ON_THE_RECORD),
     "evidence.index": Page(_enrolment("/evidence"), ON_THE_RECORD),
     "evidence.new": Page(_enrolment("/evidence/new"), (LEARNER,)),
