@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from portfolio.core.dates import date_time, long_date, short_date
 from portfolio.quality.trail import COUNTS, COVERAGE, Figures, SampleEntry, Trail
@@ -46,6 +45,8 @@ SAMPLE_HEADINGS = ("Recorded", "Learner", "Registration number", "Qualification"
                    "Countersignature")
 #: Debian's fonts-dejavu-core (which Chromium brings).
 FONT_FOLDER = Path("/usr/share/fonts/truetype/dejavu")
+#: Height of a table's line of text, in millimetres (7 point type).
+LINE_MM = 3.2
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 
@@ -109,6 +110,7 @@ class _TrailPDF(FPDF):
     def __init__(self, trail: Trail) -> None:
         super().__init__(orientation="landscape", format="A4")
         self.trail = trail
+        self.wrapped: dict[tuple, list[str]] = {}
         self.set_auto_page_break(auto=True, margin=15)
         regular, bold = FONT_FOLDER / "DejaVuSans.ttf", FONT_FOLDER / "DejaVuSans-Bold.ttf"
         self.unicode = regular.exists() and bold.exists()
@@ -142,17 +144,69 @@ class _TrailPDF(FPDF):
         self.multi_cell(0, 5, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
 
     def grid(self, headings: Iterable[str], rows: Iterable[Iterable[object]],
-             col_widths: tuple[int, ...]) -> None:
-        """A table whose headings repeat on every page it runs onto."""
+             widths: tuple[int, ...]) -> None:
+        """A table in ``widths`` (millimetres) whose headings repeat on every page it runs
+        onto. Drawn text by text rather than with fpdf2's table, which lays out every cell as a
+        paragraph and takes a minute for a year's samples; a cell wraps onto a second line and
+        is cut short with an ellipsis beyond."""
+        headings = [self.text_of(h) for h in headings]
         self.set_font(self.family, size=7)
-        with self.table(col_widths=col_widths, text_align="LEFT", line_height=3.6,
-                        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
-                        repeat_headings=1) as table:
-            for row in (headings, *rows):
-                cells = table.row()
-                for value in row:
-                    cells.cell(self.text_of(value))
+        self._grid_headings(headings, widths)
+        for row in rows:
+            lines = [self._wrap(self.text_of(value), width, 2)
+                     for value, width in zip(row, widths, strict=True)]
+            height = max(map(len, lines)) * LINE_MM + 1
+            if self.get_y() + height > self.h - self.b_margin:
+                self.add_page()
+                self._grid_headings(headings, widths)
+            self._grid_row(lines, widths, height)
         self.ln(4)
+
+    def _grid_headings(self, headings: list[str], widths: tuple[int, ...]) -> None:
+        self.set_font(self.family, "B", 7)
+        lines = [self._wrap(h, width, 3) for h, width in zip(headings, widths, strict=True)]
+        height = max(map(len, lines)) * LINE_MM + 1
+        self.set_fill_color(230, 230, 230)
+        self.rect(self.l_margin, self.get_y(), sum(widths), height, style="F")
+        self._grid_row(lines, widths, height)
+        self.set_font(self.family, size=7)
+
+    def _grid_row(self, lines: list[list[str]], widths: tuple[int, ...], height: float) -> None:
+        top, x = self.get_y(), self.l_margin
+        for cell, width in zip(lines, widths, strict=True):
+            for n, text in enumerate(cell):
+                self.text(x + 0.8, top + 0.5 + LINE_MM * (n + 0.78), text)
+            x += width
+        self.line(self.l_margin, top + height, x, top + height)
+        self.set_y(top + height)
+
+    def _wrap(self, text: str, width: float, most: int) -> list[str]:
+        """``text`` in lines that fit ``width`` (at most ``most``; the last cut short).
+        Remembered: names, units and outcomes repeat down a table."""
+        key = (text, width, most, self.font_style)
+        if key not in self.wrapped:
+            self.wrapped[key] = self._fit(text, width, most)
+        return self.wrapped[key]
+
+    def _fit(self, text: str, width: float, most: int) -> list[str]:
+        room = width - 1.6
+        if self.get_string_width(text) <= room:
+            return [text]
+        lines, line = [], ""
+        for word in text.split():
+            joined = f"{line} {word}" if line else word
+            if line and self.get_string_width(joined) > room:
+                lines.append(line)
+                line = word
+            else:
+                line = joined
+        lines.append(line)
+        if len(lines) > most:
+            lines = [*lines[:most - 1], " ".join(lines[most - 1:])]
+        last = lines[-1]
+        while last and self.get_string_width(last) > room:
+            last = last[:-2] + "…" if self.unicode else last[:-4] + "..."
+        return [*lines[:-1], last]
 
 
 def _period(trail: Trail) -> str:
@@ -180,6 +234,6 @@ def trail_pdf(trail: Trail, samples: Iterable[SampleEntry]) -> bytes:
              ([a, q, *map(str, f.coverage.values())] for a, q, f in rows),
              (50, 30, *([25] * len(COVERAGE))))
     pdf.heading("Samples recorded in the period")
-    pdf.grid(SAMPLE_HEADINGS, map(sample_row, samples),
-             (22, 26, 22, 18, 40, 24, 24, 16, 18, 20, 12, 25))
+    pdf.grid([*SAMPLE_HEADINGS[:-1], "Countersigned"], map(sample_row, samples),
+             (26, 28, 19, 21, 49, 24, 22, 13, 16, 23, 12, 24))
     return bytes(pdf.output())
