@@ -165,6 +165,7 @@ def build_scene(session, people) -> Scene:
     waiting = make_sample(session, people.iqa1, unit_01, outcome="agree_with_feedback",
                           recorded_at=IN_PERIOD, needs_countersignature=True)
     raise_action(session, waiting, people.assessor2, TODAY + dt.timedelta(days=7))
+    raise_action(session, waiting, people.assessor2, TODAY)  # due today: not yet overdue
     make_sample(session, people.iqa1, unit_204[:1],  # before the period: not counted
                 recorded_at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC))
 

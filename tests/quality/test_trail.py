@@ -49,14 +49,14 @@ def test_each_assessor_and_qualification_has_its_figures(session, people):
                                "units": (2, 2), "records": (records - 1, records),
                                "settings": (2, 2)}
     assert (second.planned, second.samples, second.agree_with_feedback) == (0, 1, 1)
-    assert (second.open_actions, second.overdue_actions) == (1, 0)
+    assert (second.open_actions, second.overdue_actions) == (2, 0)
     assert (second.decisions_pending, second.sign_offs_pending, second.samples_pending) == \
         (0, 1, 1)
     assert coverage(second)["records"] == (2, 2)
 
     totals = trail.totals
     assert (totals.planned, totals.planned_done, totals.samples, totals.open_actions) == \
-        (2, 1, 3, 2)
+        (2, 1, 3, 3)
     assert coverage(totals) == {"learners": (2, 2), "assessors": (2, 2), "methods": (2, 2),
                                 "units": (3, 3), "records": (records + 1, records + 2),
                                 "settings": (2, 2)}
@@ -113,7 +113,7 @@ def test_the_samples_are_listed_with_their_plan_actions_and_countersignature(ses
     assert [(s.assessor, s.iqa, s.outcome, s.open_actions, s.countersignature) for s in listed] \
         == [("Assessor1", "Iqa1", "Agree", 0, "Not needed"),
             ("Assessor1", "Iqa2", "Action required", 1, "Not needed"),
-            ("Assessor2", "Iqa1", "Agree with feedback", 1, "Pending")]
+            ("Assessor2", "Iqa1", "Agree with feedback", 2, "Pending")]
     assert listed[0].planned_due_on == dt.date(2027, 2, 1) and listed[1].planned_due_on is None
     assert listed[0].unit.startswith("204 ") and listed[0].learner == "Learner1"
 
