@@ -43,7 +43,9 @@ def create_app(settings=None, **overrides):
     from portfolio.notifications import receivers  # noqa: F401  (tells people of events)
     from portfolio.notifications.cli import notifications_cli
     from portfolio.notifications.views import blueprint as notifications_blueprint
+    from portfolio.quality.cli import quality_cli
     from portfolio.quality.standardisation_views import blueprint as standardisation_blueprint
+    from portfolio.quality.trail_views import blueprint as trail_blueprint
     from portfolio.quality.views import blueprint as quality_blueprint
 
     settings = settings or Settings.from_environ()
@@ -86,6 +88,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(quality_blueprint)
     app.register_blueprint(standardisation_blueprint)
     app.register_blueprint(notifications_blueprint)
+    app.register_blueprint(trail_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cli)
@@ -94,6 +97,7 @@ def create_app(settings=None, **overrides):
     app.cli.add_command(user_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(quality_cli)
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -41,6 +41,9 @@ NOT_PAGES = {
     "uploads.status": "JSON: which parts of a resumable upload have arrived",
     "standardisation.item_file": "a stored file of an item discussed, from the object store",
     "standardisation.exemplar_file": "a stored exemplar, from the object store",
+    "trail.figures_csv": "a CSV download of the sampling trail's figures",
+    "trail.samples_csv": "a CSV download of the sampling trail's samples",
+    "trail.pdf": "the sampling trail as a PDF download",
 }
 
 
@@ -82,6 +85,7 @@ PAGES: dict[str, Page] = {
     "people.show": Page(lambda s: f"/admin/users/{s.learner_id}", (ADMIN,)),
     "imports.upload": Page(lambda s: "/admin/users/import", (ADMIN,)),
     "assessment.caseload": Page(lambda s: "/caseload", (ASSESSOR,)),
+    "trail.page": Page(lambda s: "/quality/trail", (IQA, ADMIN)),
     "enrolments.show": Page(_enrolment("/record"), ON_THE_RECORD),
     "evidence.index": Page(_enrolment("/evidence"), ON_THE_RECORD),
     "evidence.new": Page(_enrolment("/evidence/new"), (LEARNER,)),

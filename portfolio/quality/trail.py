@@ -1,0 +1,380 @@
+"""The sampling trail: what an external quality assurer inspects of a centre's internal quality
+assurance over a period, per assessor and qualification.
+
+For each assessor x qualification: planned samples due in the period (those no revision removed)
+against those carried out, ad-hoc samples, the outcomes of the samples recorded in the period,
+the actions still open (and overdue) from samples recorded up to its end, CAMERA coverage (of
+the learners, assessors, methods, units, records and settings of the decisions made in the
+period, those that a sample recorded in the period looked at) and what still waits for a
+countersignature (decisions and sign-offs made in the period, samples recorded in it). Then the
+same over the whole selection.
+
+Every figure comes from a set-based query grouped by assessor and qualification, so a trail
+costs the same dozen statements for a centre of ten learners or ten thousand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from portfolio.accounts.models import Centre, Enrolment, User
+from portfolio.assessment.models import Countersignature, Decision, UnitSignOff, UnitUnlock
+from portfolio.catalogue.models import Qualification, Unit
+from portfolio.core.dates import LONDON
+from portfolio.core.db import utcnow
+from portfolio.evidence.models import EvidenceItem
+from portfolio.quality.models import (
+    SAMPLE_OUTCOMES,
+    STAGES,
+    PlannedSample,
+    SampleAction,
+    SampleCountersignature,
+    SampledDecision,
+    SamplingPlan,
+)
+from portfolio.quality.models import Sample as SampleRecord
+
+#: CAMERA's dimensions, as the trail names them.
+COVERAGE = {"learners": "Learners", "assessors": "Assessors", "methods": "Methods",
+            "units": "Units", "records": "Records (decisions)", "settings": "Settings"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """UK days from ``starts_on`` to ``ends_on``, both included."""
+
+    starts_on: dt.date
+    ends_on: dt.date
+
+    @classmethod
+    def choose(cls, starts_on: dt.date | None, ends_on: dt.date | None,
+               today: dt.date) -> Period:
+        """The days asked for; a missing end is today, a missing start a year before the end.
+        Raises :class:`ValueError` with a sentence for a period that ends before it starts."""
+        ends_on = ends_on or today
+        starts_on = starts_on or _year_before(ends_on) + dt.timedelta(days=1)
+        if starts_on > ends_on:
+            raise ValueError(f"The period cannot start ({starts_on:%d/%m/%Y}) after it ends "
+                             f"({ends_on:%d/%m/%Y}).")
+        return cls(starts_on, ends_on)
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.starts_on, dt.time(), tzinfo=LONDON)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        """The first moment after the period (midnight in London after its last day)."""
+        return dt.datetime.combine(self.ends_on + dt.timedelta(days=1), dt.time(), tzinfo=LONDON)
+
+    def holds(self, column) -> sa.ColumnElement:
+        return sa.and_(column >= self.starts_at, column < self.ends_at)
+
+
+def _year_before(day: dt.date) -> dt.date:
+    """The same day a year earlier (28 February for 29 February)."""
+    return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
+
+
+@dataclass(frozen=True)
+class TrailQuery:
+    """Whose trail: a centre over a period, optionally one qualification and one assessor.
+    ``today`` decides which open actions are overdue."""
+
+    centre_id: int
+    period: Period
+    today: dt.date
+    qualification_id: int | None = None
+    assessor_id: int | None = None
+
+
+@dataclass
+class Coverage:
+    sampled: int = 0
+    total: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.sampled} of {self.total}"
+
+
+@dataclass
+class Figures:
+    """One line of the trail. Counts add up over lines; coverage does not (one learner can be
+    assessed by two assessors), so the totals' coverage is counted over the whole selection."""
+
+    planned: int = 0
+    planned_done: int = 0
+    ad_hoc: int = 0
+    samples: int = 0
+    agree: int = 0
+    agree_with_feedback: int = 0
+    action_required: int = 0
+    open_actions: int = 0
+    overdue_actions: int = 0
+    decisions_pending: int = 0
+    sign_offs_pending: int = 0
+    samples_pending: int = 0
+    coverage: dict[str, Coverage] = field(
+        default_factory=lambda: {name: Coverage() for name in COVERAGE})
+
+    def add(self, other: Figures) -> None:
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+#: The additive figures, in the order the CSV and the PDF print them.
+COUNTS = tuple(f.name for f in fields(Figures) if f.name != "coverage")
+
+
+@dataclass
+class TrailLine:
+    assessor_id: int | None
+    assessor: str
+    qualification_id: int | None
+    qualification: str
+    figures: Figures
+
+
+@dataclass
+class Trail:
+    centre: str
+    query: TrailQuery
+    qualification: str
+    assessor: str
+    generated_at: dt.datetime
+    lines: list[TrailLine]
+    totals: Figures
+
+
+@dataclass(frozen=True)
+class SampleEntry:
+    """A sample recorded in the period, as the trail lists it."""
+
+    recorded_at: dt.datetime
+    learner: str
+    registration_number: str
+    qualification: str
+    unit: str
+    assessor: str
+    iqa: str
+    stage: str
+    planned_due_on: dt.date | None
+    outcome: str
+    open_actions: int
+    countersignature: str
+
+
+def today_in_london() -> dt.date:
+    return utcnow().astimezone(LONDON).date()
+
+
+def sampling_trail(session: Session, query: TrailQuery) -> Trail:
+    """The trail of ``query``: a line per assessor x qualification with anything in the period,
+    in order of assessor and qualification, and the totals."""
+    lines: dict[tuple[int, int], Figures] = {}
+
+    def figures(key) -> Figures:
+        return lines.setdefault(tuple(key), Figures())
+
+    for assessor_id, qualification_id, planned, done in session.execute(_planned(query)):
+        line = figures((assessor_id, qualification_id))
+        line.planned, line.planned_done = planned, done
+    for key, *counts in _rows(session, _samples(query)):
+        line = figures(key)
+        (line.samples, line.ad_hoc, line.agree, line.agree_with_feedback, line.action_required,
+         line.samples_pending) = counts
+    for key, open_actions, overdue in _rows(session, _actions(query)):
+        figures(key).open_actions, figures(key).overdue_actions = open_actions, overdue
+    for key, pending in _rows(session, _sign_offs_pending(query)):
+        figures(key).sign_offs_pending = pending
+    for key, pending, *counts in _rows(session, _coverage(query, grouped=True, sampled=False)):
+        figures(key).decisions_pending = pending
+        for name, count in zip(COVERAGE, counts, strict=True):
+            figures(key).coverage[name].total = count
+    for key, *counts in _rows(session, _coverage(query, grouped=True, sampled=True)):
+        for name, count in zip(COVERAGE, counts, strict=True):
+            figures(key).coverage[name].sampled = count
+
+    totals = Figures()
+    for line in lines.values():
+        totals.add(line)
+    for sampled in (False, True):
+        counts = session.execute(_coverage(query, grouped=False, sampled=sampled)).one()
+        for name, count in zip(COVERAGE, counts[-len(COVERAGE):], strict=True):
+            setattr(totals.coverage[name], "sampled" if sampled else "total", count)
+
+    names = _names(session, User, User.name, {a for a, _ in lines} | {query.assessor_id})
+    numbers = _names(session, Qualification, Qualification.qualification_number,
+                     {q for _, q in lines} | {query.qualification_id})
+    ordered = sorted(lines.items(), key=lambda kv: (names[kv[0][0]], numbers[kv[0][1]]))
+    return Trail(
+        centre=session.get(Centre, query.centre_id).name, query=query,
+        qualification=numbers.get(query.qualification_id, "All qualifications"),
+        assessor=names.get(query.assessor_id, "All assessors"), generated_at=utcnow(),
+        lines=[TrailLine(a, names[a], q, numbers[q], f) for (a, q), f in ordered],
+        totals=totals)
+
+
+def trail_samples(session: Session, query: TrailQuery) -> Iterator[SampleEntry]:
+    """The samples recorded in the period, oldest first, each with its learner, unit, people,
+    plan, open actions and countersignature."""
+    learner, assessor, iqa = aliased(User), aliased(User), aliased(User)
+    open_actions = (sa.select(SampleAction.sample_id, sa.func.count().label("count"))
+                    .where(SampleAction.closed.is_(False)).group_by(SampleAction.sample_id)
+                    .subquery())
+    statement = (
+        sa.select(SampleRecord.recorded_at, learner.name, Enrolment.registration_number,
+                  Qualification.qualification_number, Unit.number, Unit.title, assessor.name,
+                  iqa.name, SampleRecord.stage, PlannedSample.due_on, SampleRecord.outcome,
+                  sa.func.coalesce(open_actions.c.count, 0),
+                  SampleRecord.needs_countersignature, SampleCountersignature.id)
+        .join(Enrolment, Enrolment.id == SampleRecord.enrolment_id)
+        .join(learner, learner.id == Enrolment.learner_id)
+        .join(Qualification, Qualification.id == SampleRecord.qualification_id)
+        .join(Unit, Unit.id == SampleRecord.unit_id)
+        .join(assessor, assessor.id == SampleRecord.assessor_id)
+        .join(iqa, iqa.id == SampleRecord.iqa_id)
+        .outerjoin(PlannedSample, PlannedSample.id == SampleRecord.planned_sample_id)
+        .outerjoin(open_actions, open_actions.c.sample_id == SampleRecord.id)
+        .outerjoin(SampleCountersignature,
+                   SampleCountersignature.sample_id == SampleRecord.id)
+        .where(*_sample_scope(query))
+        .order_by(SampleRecord.recorded_at, SampleRecord.id))
+    for (at, learner_name, registration, number, unit_number, unit_title, assessor_name,
+         iqa_name, stage, due_on, outcome, actions, needs, signed) in session.execute(statement):
+        yield SampleEntry(
+            recorded_at=at, learner=learner_name, registration_number=registration,
+            qualification=number, unit=f"{unit_number} {unit_title}", assessor=assessor_name,
+            iqa=iqa_name, stage=STAGES[stage], planned_due_on=due_on,
+            outcome=SAMPLE_OUTCOMES[outcome], open_actions=actions,
+            countersignature=("Countersigned" if signed else "Pending") if needs else
+            "Not needed")
+
+
+def _rows(session: Session, statement) -> Iterator[tuple]:
+    """Rows whose first two columns are the (assessor, qualification) key."""
+    for assessor_id, qualification_id, *rest in session.execute(statement):
+        yield (assessor_id, qualification_id), *rest
+
+
+def _names(session: Session, model, column, ids: set[int | None]) -> dict[int, str]:
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(model.id, column).where(model.id.in_(ids))).all())
+
+
+def _count_where(condition) -> sa.ColumnElement:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _planned(query: TrailQuery):
+    """Active planned samples due in the period, and those a sample recorded by its end carried
+    out (at most one sample carries out a planned sample)."""
+    scope = [SamplingPlan.centre_id == query.centre_id, PlannedSample.removed_in_id.is_(None),
+             PlannedSample.due_on >= query.period.starts_on,
+             PlannedSample.due_on <= query.period.ends_on]
+    if query.qualification_id:
+        scope.append(SamplingPlan.qualification_id == query.qualification_id)
+    if query.assessor_id:
+        scope.append(SamplingPlan.assessor_id == query.assessor_id)
+    keys = (SamplingPlan.assessor_id, SamplingPlan.qualification_id)
+    return (sa.select(*keys, sa.func.count(PlannedSample.id), sa.func.count(SampleRecord.id))
+            .join(SamplingPlan, SamplingPlan.id == PlannedSample.plan_id)
+            .outerjoin(SampleRecord, sa.and_(SampleRecord.planned_sample_id == PlannedSample.id,
+                                             SampleRecord.recorded_at < query.period.ends_at))
+            .where(*scope).group_by(*keys))
+
+
+def _sample_scope(query: TrailQuery, period: bool = True) -> list[sa.ColumnElement]:
+    scope = [SampleRecord.centre_id == query.centre_id,
+             query.period.holds(SampleRecord.recorded_at) if period
+             else SampleRecord.recorded_at < query.period.ends_at]
+    if query.qualification_id:
+        scope.append(SampleRecord.qualification_id == query.qualification_id)
+    if query.assessor_id:
+        scope.append(SampleRecord.assessor_id == query.assessor_id)
+    return scope
+
+
+def _samples(query: TrailQuery):
+    """Samples recorded in the period: how many, ad hoc, per outcome, awaiting countersignature."""
+    keys = (SampleRecord.assessor_id, SampleRecord.qualification_id)
+    return (sa.select(*keys, sa.func.count(SampleRecord.id),
+                      _count_where(SampleRecord.planned_sample_id.is_(None)),
+                      *(_count_where(SampleRecord.outcome == outcome)
+                        for outcome in SAMPLE_OUTCOMES),
+                      _count_where(sa.and_(SampleRecord.needs_countersignature,
+                                           SampleCountersignature.id.is_(None))))
+            .outerjoin(SampleCountersignature,
+                       SampleCountersignature.sample_id == SampleRecord.id)
+            .where(*_sample_scope(query)).group_by(*keys))
+
+
+def _actions(query: TrailQuery):
+    """Actions open now from samples recorded up to the period's end, and those past due."""
+    keys = (SampleRecord.assessor_id, SampleRecord.qualification_id)
+    return (sa.select(*keys, sa.func.count(SampleAction.id),
+                      _count_where(SampleAction.due_on < query.today))
+            .join(SampleRecord, SampleRecord.id == SampleAction.sample_id)
+            .where(SampleAction.closed.is_(False), *_sample_scope(query, period=False))
+            .group_by(*keys))
+
+
+def _enrolment_scope(query: TrailQuery, assessor_id) -> list[sa.ColumnElement]:
+    scope = [Enrolment.centre_id == query.centre_id]
+    if query.qualification_id:
+        scope.append(Enrolment.qualification_id == query.qualification_id)
+    if query.assessor_id:
+        scope.append(assessor_id == query.assessor_id)
+    return scope
+
+
+def _sign_offs_pending(query: TrailQuery):
+    """Sign-offs made in the period that need a countersignature and have none (an unlocked
+    sign-off no longer counts, so it needs none)."""
+    keys = (UnitSignOff.assessor_id, Enrolment.qualification_id)
+    return (sa.select(*keys, sa.func.count(UnitSignOff.id))
+            .join(Enrolment, Enrolment.id == UnitSignOff.enrolment_id)
+            .outerjoin(Countersignature, Countersignature.sign_off_id == UnitSignOff.id)
+            .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
+            .where(UnitSignOff.needs_countersignature, Countersignature.id.is_(None),
+                   UnitUnlock.id.is_(None), query.period.holds(UnitSignOff.signed_at),
+                   *_enrolment_scope(query, UnitSignOff.assessor_id))
+            .group_by(*keys))
+
+
+def _coverage(query: TrailQuery, *, grouped: bool, sampled: bool):
+    """CAMERA over the decisions made in the period: how many distinct learners (enrolments),
+    assessors, methods, units, decisions and settings they have (``sampled`` false, with the
+    decisions awaiting countersignature first), or how many of those a sample recorded in the
+    period looked at (``sampled`` true). Grouped by assessor and qualification, or over the
+    whole selection."""
+    distinct = sa.func.count(sa.distinct(Decision.enrolment_id)), \
+        sa.func.count(sa.distinct(Decision.assessor_id)), \
+        sa.func.count(sa.distinct(EvidenceItem.method)), \
+        sa.func.count(sa.distinct(Decision.unit_id)), sa.func.count(Decision.id), \
+        sa.func.count(sa.distinct(EvidenceItem.setting))
+    keys = (Decision.assessor_id, Enrolment.qualification_id) if grouped else ()
+    first = () if sampled else (_count_where(sa.and_(Decision.needs_countersignature,
+                                                     Countersignature.id.is_(None))),)
+    statement = (sa.select(*keys, *first, *distinct)
+                 .join(Enrolment, Enrolment.id == Decision.enrolment_id)
+                 .join(EvidenceItem, EvidenceItem.id == Decision.item_id)
+                 .where(query.period.holds(Decision.decided_at),
+                        *_enrolment_scope(query, Decision.assessor_id)))
+    if sampled:
+        statement = statement.where(Decision.id.in_(
+            sa.select(SampledDecision.decision_id)
+            .join(SampleRecord, SampleRecord.id == SampledDecision.sample_id)
+            .where(SampleRecord.centre_id == query.centre_id,
+                   query.period.holds(SampleRecord.recorded_at))))
+    else:
+        statement = statement.outerjoin(Countersignature,
+                                        Countersignature.decision_id == Decision.id)
+    return statement.group_by(*keys) if grouped else statement
