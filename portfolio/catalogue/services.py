@@ -24,6 +24,7 @@ from portfolio.catalogue.spec import (
     OutcomeSpec,
     QualificationSpec,
     UnitSpec,
+    WorkingTowards,
     read_spec_file,
     rules_document,
     rules_from_document,
@@ -97,6 +98,7 @@ def import_spec(session: Session, spec: QualificationSpec, actor=None,
         operational_end=spec.key_dates["operational_end"],
         certification_end=spec.key_dates["certification_end"],
         rules=rules_document(spec.rules), centre_id=centre_id,
+        working_towards=spec.working_towards and spec.working_towards.document(),
     )
     for position, unit_spec in enumerate(spec.units):
         unit = Unit(position=position, number=unit_spec.number, urn=unit_spec.urn,
@@ -185,6 +187,7 @@ def spec_from_version(version: QualificationVersion) -> QualificationSpec:
                    "certification_end": version.certification_end},
         unit_declarations=version.unit_declarations, rules=rules, units=units,
         structure=structure_of(units, rules),
+        working_towards=WorkingTowards.from_document(version.working_towards),
     )
 
 
