@@ -17,6 +17,7 @@ from portfolio.accounts.models import Enrolment
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.models import Decision, UnitSignOff, UnitUnlock
 from portfolio.assessment.pathway import current_pathways
+from portfolio.assessment.progress import awaiting_countersignature
 from portfolio.catalogue.rules import evaluate
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import UTCDateTime, utcnow
@@ -56,15 +57,21 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
     for enrolment_id, unit_id, count in session.execute(
             sa.select(Decision.enrolment_id, Decision.unit_id, sa.func.count())
             .where(Decision.enrolment_id.in_(ids), Decision.outcome == "met",
-                   ~sa.exists().where(later.supersedes_id == Decision.id))
+                   ~sa.exists().where(later.supersedes_id == Decision.id),
+                   ~awaiting_countersignature(Decision))
             .group_by(Decision.enrolment_id, Decision.unit_id)):
         met[enrolment_id][unit_id] = count
+    # Signed off units are locked; only countersigned ones (where it is needed) are achieved.
     achieved: dict[int, set[int]] = defaultdict(set)
-    for enrolment_id, unit_id in session.execute(
-            sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id)
+    signed: dict[int, set[int]] = defaultdict(set)
+    for enrolment_id, unit_id, awaiting in session.execute(
+            sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id,
+                      awaiting_countersignature(UnitSignOff))
             .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
             .where(UnitSignOff.enrolment_id.in_(ids), UnitUnlock.id.is_(None))):
-        achieved[enrolment_id].add(unit_id)
+        signed[enrolment_id].add(unit_id)
+        if not awaiting:
+            achieved[enrolment_id].add(unit_id)
     awaiting = _awaiting_summary(session, ids)
     activity = last_activity(session, ids)
     pathways = current_pathways(session, ids)
@@ -80,7 +87,7 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
         for unit in tree.units:
             total = len(unit.criteria)
             unit_met = met[enrolment.id].get(unit.id, 0)
-            if unit.id not in achieved[enrolment.id]:
+            if unit.id not in signed[enrolment.id]:
                 ready += total > 0 and unit_met == total
             if unit.number in measured:
                 counted_total += total

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased, defer, joinedload
 
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import (
+    Countersignature,
     Decision,
     PathwayChoice,
     UnitDeclaration,
@@ -39,6 +40,7 @@ STATUS_LABELS = {
     "not_started": "Not started",
     "claimed": "Claimed, awaiting judgement",
     "met": "Met",
+    "awaiting_countersignature": "Met, awaiting countersignature",
     "not_yet_met": "Not yet met",
 }
 
@@ -50,6 +52,16 @@ def not_superseded() -> sa.ColumnElement[bool]:
     later = aliased(Decision)
     return ~sa.exists().where(later.supersedes_id == Decision.id,
                               later.enrolment_id == Decision.enrolment_id)
+
+
+def awaiting_countersignature(record: type[Decision] | type[UnitSignOff]
+                              ) -> sa.ColumnElement[bool]:
+    """A decision or sign-off made where it must be countersigned and not yet countersigned: it
+    does not count until it is. The one definition progress, the caseload and the evidence
+    pages' statuses read."""
+    signed = (Countersignature.decision_id if record is Decision
+              else Countersignature.sign_off_id)
+    return sa.and_(record.needs_countersignature, ~sa.exists().where(signed == record.id))
 
 
 def current_decisions(enrolment_ids: Sequence[int]) -> sa.Select:
@@ -92,6 +104,8 @@ class CriterionState:
     decision: Decision | None = None
     claims: int = 0
     pending: int = 0
+    #: The current decision awaits countersignature: it does not count yet.
+    awaiting_countersignature: bool = False
 
     @property
     def label(self) -> str:
@@ -104,6 +118,8 @@ class UnitProgress:
     criteria: dict[int, CriterionState]
     sign_off: UnitSignOff | None
     declaration: UnitDeclaration | None
+    #: The sign-off awaits countersignature: the unit is locked but not yet achieved.
+    awaiting_countersignature: bool = False
 
     @property
     def declared(self) -> bool:
@@ -118,17 +134,24 @@ class UnitProgress:
         return len(self.criteria)
 
     @property
-    def is_achieved(self) -> bool:
+    def is_signed_off(self) -> bool:
+        """Signed off, countersigned or not: the unit is locked."""
         return self.sign_off is not None
 
     @property
+    def is_achieved(self) -> bool:
+        return self.is_signed_off and not self.awaiting_countersignature
+
+    @property
     def ready_for_sign_off(self) -> bool:
-        return not self.is_achieved and self.total > 0 and self.met == self.total
+        return not self.is_signed_off and self.total > 0 and self.met == self.total
 
     @property
     def status(self) -> str:
         if self.is_achieved:
             return "achieved"
+        if self.is_signed_off:
+            return "awaiting_countersignature"
         if self.ready_for_sign_off:
             return "ready"
         if any(s.status != "not_started" for s in self.criteria.values()):
@@ -184,7 +207,7 @@ class Progress:
 
     @property
     def locked_unit_ids(self) -> set[int]:
-        return {u.unit.id for u in self.units if u.is_achieved}
+        return {u.unit.id for u in self.units if u.is_signed_off}
 
 
 def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int, Progress]:
@@ -193,12 +216,16 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     if not ids:
         return {}
     decisions: dict[int, dict[int, Decision]] = defaultdict(dict)
+    provisional: set[int] = set()  # the decisions awaiting countersignature
     # Hundreds of decisions: the progress page and the grid need only their outcome, so neither
     # the assessor (loaded when asked for, usually already in the session) nor the hashes of the
     # files judged (a JSON list to parse per row) is read with them.
-    for decision in session.scalars(current_decisions(ids)
-                                    .options(defer(Decision.file_hashes))):
+    for decision, awaiting in session.execute(
+            current_decisions(ids).add_columns(awaiting_countersignature(Decision))
+            .options(defer(Decision.file_hashes))):
         decisions[decision.enrolment_id][decision.criterion_id] = decision
+        if awaiting:
+            provisional.add(decision.id)
     claims: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for enrolment_id, criterion_id, count in session.execute(
             sa.select(EvidenceItem.enrolment_id, CriterionClaim.criterion_id, sa.func.count())
@@ -215,6 +242,8 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     sign_offs: dict[int, dict[int, UnitSignOff]] = defaultdict(dict)
     for sign_off in current_sign_offs(session, ids):
         sign_offs[sign_off.enrolment_id][sign_off.unit_id] = sign_off
+    provisional_sign_offs = set(session.scalars(sa.select(UnitSignOff.id).where(
+        UnitSignOff.enrolment_id.in_(ids), awaiting_countersignature(UnitSignOff))))
     declared = _current_declarations(session, ids)
     pathways = current_pathways(session, ids)
 
@@ -228,14 +257,18 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
         for node in tree.units:
             states = {}
             for criterion in node.criteria:
+                decision = their_decisions.get(criterion.id)
                 state = CriterionState(
-                    decision=their_decisions.get(criterion.id),
-                    claims=their_claims.get(criterion.id, 0),
-                    pending=their_pending.get(criterion.id, 0))
+                    decision=decision, claims=their_claims.get(criterion.id, 0),
+                    pending=their_pending.get(criterion.id, 0),
+                    awaiting_countersignature=decision is not None and decision.id in provisional)
                 state.status = _status(state)
                 states[criterion.id] = state
-            units.append(UnitProgress(node, states, sign_offs[enrolment.id].get(node.id),
-                                      declared[enrolment.id].get(node.id)))
+            sign_off = sign_offs[enrolment.id].get(node.id)
+            units.append(UnitProgress(
+                node, states, sign_off, declared[enrolment.id].get(node.id),
+                awaiting_countersignature=sign_off is not None
+                and sign_off.id in provisional_sign_offs))
         achieved = [u.unit.number for u in units if u.is_achieved]
         open_criteria = {u.unit.number: u.total - u.met for u in units}
         pathway = pathways.get(enrolment.id)
@@ -270,7 +303,7 @@ def _current_declarations(session: Session, ids: Sequence[int]
 
 def _status(state: CriterionState) -> str:
     if state.decision is not None and state.decision.outcome == "met":
-        return "met"
+        return "awaiting_countersignature" if state.awaiting_countersignature else "met"
     if state.pending:
         return "claimed"
     if state.decision is not None:
