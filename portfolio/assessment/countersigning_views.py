@@ -31,12 +31,10 @@ def may_countersign() -> bool:
                                                  countersigning.london_today()))
 
 
-def _require_qualified(qualification_id: int | None = None) -> None:
-    """404 unless the assessor is qualified (on ``qualification_id`` when given), as for any
-    page they may not see."""
-    qualified = countersigning.qualified_for(db.session, current_user,
-                                             countersigning.london_today())
-    if not qualified or (qualification_id is not None and qualification_id not in qualified):
+def _require_qualified() -> None:
+    """404 unless the assessor is qualified on some qualification, as for any page they may
+    not see."""
+    if not may_countersign():
         abort(404)
 
 
@@ -71,9 +69,16 @@ def countersign():
     if done:
         return redirect(url_for("countersigning.index"))
     form.form_errors.append(done.error)
-    if len(decisions) == 1 and not sign_offs:
+    # A refusal from a decision's own page is shown there, to those who may see that page.
+    if len(decisions) == 1 and not sign_offs and _is_qualified_for(decisions[0]):
         return _decision_page(decisions[0], form, done.status)
     return _index_page(form, done.status)
+
+
+def _is_qualified_for(decision: Decision) -> bool:
+    enrolment = db.session.get(Enrolment, decision.enrolment_id)
+    return enrolment.qualification_id in countersigning.qualified_for(
+        db.session, current_user, countersigning.london_today())
 
 
 def _loaded(model, record_id: int):
@@ -92,8 +97,9 @@ def decision(decision_id: int):
 def _decision_page(decision: Decision, form: CountersignForm, status: int = 200):
     """One decision beside its evidence: the countersigner reads the files the assessor judged
     (links signed for a short while, checked here as the evidence pages check theirs)."""
+    if not _is_qualified_for(decision):
+        abort(404)
     enrolment = db.session.get(Enrolment, decision.enrolment_id)
-    _require_qualified(enrolment.qualification_id)
     store = object_store()
     files = [(stored, store.presigned_url(stored.object_key, filename=stored.original_name,
                                           attachment=False, content_type=stored.content_type))

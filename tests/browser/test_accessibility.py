@@ -85,6 +85,9 @@ PAGES: dict[str, Page] = {
     "evidence.show": Page(lambda s: f"/evidence/{s.judged_item_id}", ON_THE_RECORD),
     "evidence.claims": Page(lambda s: f"/evidence/{s.awaiting_item_id}/claims", (LEARNER,)),
     "assessment.judge": Page(lambda s: f"/evidence/{s.awaiting_item_id}/judge", (ASSESSOR,)),
+    "countersigning.index": Page(lambda s: "/countersignatures", (ASSESSOR,)),
+    "countersigning.decision": Page(
+        lambda s: f"/countersignatures/decisions/{s.countersign_decision_id}", (ASSESSOR,)),
 }
 
 def _cases():

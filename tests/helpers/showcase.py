@@ -1,7 +1,8 @@
 """One centre with something on every page, for the tests that visit every page (accessibility,
 print): a person of each role, the learner enrolled on 600/1636/X with an item judged (one
 criterion not yet met, with feedback), unit 204 met, declared and signed off, an item awaiting a
-decision, the notifications those made, and a password link for the logged-out pages."""
+decision, a trainee assessor's decision awaiting the assessor's countersignature, the
+notifications those made, and a password link for the logged-out pages."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from portfolio.accounts.links import issue_link
 from portfolio.assessment.units import declare_unit, sign_off_unit
 from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
 from tests.helpers.browser import seed_enrolment
+from tests.helpers.countersigning import seed_awaiting_countersignature
 
 ROLES = ("centre_admin", "learner", "assessor", "iqa")
 SLUG = "600-1636-X"
@@ -32,6 +34,8 @@ class Showcase:
     sign_off_id: int
     open_unit_id: int
     password_token: str
+    #: A decision of a trainee assessor's awaiting the showcase assessor's countersignature.
+    countersign_decision_id: int = 0
 
 
 def seed_showcase(session) -> Showcase:
@@ -54,6 +58,8 @@ def seed_showcase(session) -> Showcase:
     sign_off = sign_off_unit(session, enrolment, unit_id, assessor)
     awaiting = add_item(session, enrolment, criteria_of(session, enrolment, "301", 2),
                         title="Handling a billing complaint")
+    countersign = seed_awaiting_countersignature(session, seeded.centre, assessor,
+                                                 seeded.users["iqa"], "showcase.example.org")
     token = issue_link(session, seeded.users["iqa"], "reset")
     session.flush()
     return Showcase(
@@ -61,4 +67,4 @@ def seed_showcase(session) -> Showcase:
         learner_id=learner.id, enrolment_id=enrolment.id, judged_item_id=judged.id,
         awaiting_item_id=awaiting.id, criterion_id=unit_204[0], signed_off_unit="204",
         sign_off_id=sign_off.id, open_unit_id=unit_node(session, enrolment, "301").id,
-        password_token=token)
+        password_token=token, countersign_decision_id=countersign.decision_id)
