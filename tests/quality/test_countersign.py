@@ -15,7 +15,7 @@ from portfolio.assessment import countersigning
 from portfolio.assessment.caseload import caseload
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.item_status import judged_statuses, met_or_awaiting
-from portfolio.assessment.models import Countersignature, Decision, UnitSignOff
+from portfolio.assessment.models import Countersignature, Decision
 from portfolio.assessment.units import record_prior_achievement, sign_off_unit
 from portfolio.core.audit import AuditEvent
 from portfolio.notifications.models import Notification

@@ -109,3 +109,21 @@ def test_the_learner_and_the_assessor_see_awaiting_countersignature(login, peopl
         assert "Met, awaiting countersignature" in grid
     evidence = text(login(diploma.learner).get(f"/enrolments/{diploma.enrolment.id}/evidence"))
     assert "Awaiting a decision" in evidence  # the item's other criteria are still undecided
+
+
+def test_a_duplicate_past_the_check_is_answered_by_the_unique_index(
+        session, login, people, awaiting, monkeypatch):
+    """What two simultaneous submits come to when both pass the service's check before either
+    commits: the second insert breaks the unique index, and the page says someone was first."""
+    from portfolio.assessment import countersigning
+    from portfolio.assessment.countersigning_views import ALREADY
+
+    session.add(Countersignature(decision_id=awaiting[0].id, by_id=people.iqa2.id))
+    session.commit()
+    monkeypatch.setattr(countersigning, "_problem", lambda *args: None)
+    client = login(people.assessor2)
+    response = client.post("/countersignatures", data={
+        "decisions": [awaiting[0].id], "csrf_token": csrf_token(client, "/catalogue/")})
+    assert response.status_code == 409
+    assert ALREADY in text(response).replace("&#39;", "'")
+    assert count_rows(session, Countersignature) == 1
