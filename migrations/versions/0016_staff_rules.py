@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('qualification_versions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('working_towards', sa.JSON(none_as_null=True),
+        batch_op.add_column(sa.Column('working_towards', sa.JSON(),
                                       nullable=True))
 
 

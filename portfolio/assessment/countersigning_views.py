@@ -14,6 +14,7 @@ from portfolio.assessment.forms import CountersignForm
 from portfolio.assessment.models import Countersignature, Decision, UnitSignOff
 from portfolio.assessment.permissions import can_countersign_in
 from portfolio.core.permissions import require, roles_required
+from portfolio.core.uploads.sniffing import download_name
 from portfolio.core.web import committing
 from portfolio.extensions import db, object_store
 
@@ -95,15 +96,15 @@ def decision(decision_id: int):
 
 
 def _decision_page(decision: Decision, form: CountersignForm, status: int = 200):
-    """One decision beside its evidence: the countersigner reads the files the assessor judged
-    (links signed for a short while, checked here as the evidence pages check theirs)."""
+    """One decision beside its evidence: the countersigner downloads the files the assessor
+    judged (links signed for a short while, sent only to those this page lets in)."""
     if not _is_qualified_for(decision):
         abort(404)
     enrolment = db.session.get(Enrolment, decision.enrolment_id)
     store = object_store()
-    files = [(stored, store.presigned_url(stored.object_key, filename=stored.original_name,
-                                          attachment=False, content_type=stored.content_type))
-             for stored in decision.item.files]
+    files = [(stored, store.presigned_url(
+        stored.object_key, filename=download_name(stored.original_name, stored.content_type),
+        attachment=True, content_type=stored.content_type)) for stored in decision.item.files]
     signature = db.session.scalar(sa.select(Countersignature).where(
         Countersignature.decision_id == decision.id))
     record = countersigning.AwaitingRecord(enrolment, decision=decision)
