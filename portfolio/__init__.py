@@ -24,6 +24,7 @@ def create_app(settings=None, **overrides):
     from portfolio.accounts.link_views import blueprint as passwords_blueprint
     from portfolio.accounts.people_views import blueprint as people_blueprint
     from portfolio.accounts.views import blueprint as accounts_blueprint
+    from portfolio.assessment.countersigning_views import blueprint as countersigning_blueprint
     from portfolio.assessment.views import blueprint as assessment_blueprint
     from portfolio.catalogue.cli import catalogue_cli
     from portfolio.catalogue.views import blueprint as catalogue_blueprint
@@ -87,6 +88,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(assessment_blueprint)
     app.register_blueprint(quality_blueprint)
     app.register_blueprint(standardisation_blueprint)
+    app.register_blueprint(countersigning_blueprint)
     app.register_blueprint(notifications_blueprint)
     app.register_blueprint(trail_blueprint)
     app.cli.add_command(catalogue_cli)

@@ -7,6 +7,7 @@ the day they made a decision."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -17,7 +18,9 @@ from portfolio.accounts.events import staff_record_made
 from portfolio.accounts.models import ROLE_LABELS, User
 from portfolio.accounts.people import FieldRefused, require_manager
 from portfolio.catalogue import services as catalogue
-from portfolio.catalogue.models import Qualification
+from portfolio.catalogue.models import Qualification, QualificationVersion
+from portfolio.catalogue.spec import WorkingTowards
+from portfolio.core.dates import long_date
 from portfolio.core.db import Base, UTCDateTime, utcnow
 
 STAFF_ROLES = ("assessor", "iqa")
@@ -184,3 +187,67 @@ def current_records(history: list[StaffRecord]) -> list[StaffRecord]:
         latest.setdefault((record.qualification_id, record.role), record)
     return sorted(latest.values(), key=lambda record: (
         record.qualification.qualification_number, STAFF_ROLES.index(record.role)))
+
+
+@dataclass(frozen=True)
+class Authority:
+    """What someone may do as an assessor or IQA on a qualification on a day, and why."""
+
+    may_decide: bool
+    needs_countersignature: bool
+    reason: str
+
+
+def authority(session: Session, user: User, version: QualificationVersion, role: str,
+              on: dt.date) -> Authority:
+    """Whether ``user`` may decide as ``role`` (``assessor`` or ``iqa``) on ``version`` on the day
+    ``on``, and whether their decisions need a qualified colleague's countersignature.
+
+    It reads the staff record in force that day (:func:`current_standing`) and what the version's
+    document says of staff working towards their qualification (its ``working_towards``).
+    Qualified: full authority. Working towards: they may decide, countersigned where the document
+    asks, until the months it allows from their start in the role have passed; after that day they
+    may not decide, and the reason says so. Someone with no staff record in force that day, like
+    every assessor of a centre that has not recorded its staff's standings, keeps full authority:
+    such centres keep working as before, and the rule starts to apply once their records exist.
+    """
+    label = "an assessor" if role == "assessor" else "an IQA"
+    qualification = version.qualification_number
+    record = current_standing(session, user.id, version.qualification_id, role, on)
+    if record is None:
+        return Authority(True, False, f"No staff record as {label} for {qualification}: "
+                                      f"decisions count as made.")
+    if record.status == "qualified":
+        return Authority(True, False, f"Qualified as {label} for {qualification}.")
+    rule = WorkingTowards.from_document(version.working_towards)
+    if rule is None:
+        return Authority(True, False, f"Working towards qualifying as {label}: the "
+                                      f"specification of {qualification} sets no condition.")
+    if rule.within_months is not None:
+        deadline = add_months(record.started_on, rule.within_months)
+        if on > deadline:
+            return Authority(False, False, (
+                f"Your {rule.within_months} months to qualify as {label} for {qualification} "
+                f"ended on {long_date(deadline)}: a qualified {role_word(role)} must decide, or "
+                f"record your qualification first."))
+        until = f" until {long_date(deadline)}"
+    else:
+        until = ""
+    if rule.countersigned:
+        return Authority(True, True, (
+            f"Working towards qualifying as {label} for {qualification}{until}: your decisions "
+            f"count once a qualified {role_word(role)} countersigns them."))
+    return Authority(True, False, f"Working towards qualifying as {label} for "
+                                  f"{qualification}{until}.")
+
+
+def role_word(role: str) -> str:
+    return "assessor" if role == "assessor" else "IQA"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day where it is shorter (31 August
+    and six months is the end of February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.accounts.hooks import completion_checks
 from portfolio.accounts.models import Enrolment
-from portfolio.assessment.criterion_states import not_superseded
+from portfolio.assessment.criterion_states import awaiting_countersignature, not_superseded
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.models import Countersignature, Decision, UnitSignOff, UnitUnlock
 from portfolio.assessment.pathway import current_pathways
@@ -58,12 +58,17 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
     if not ids:
         return []
     met = _met_by_unit(session, ids)
+    # Signed off units are locked; only countersigned ones (where it is needed) are achieved.
     achieved: dict[int, set[int]] = defaultdict(set)
-    for enrolment_id, unit_id in session.execute(
-            sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id)
+    signed: dict[int, set[int]] = defaultdict(set)
+    for enrolment_id, unit_id, awaiting in session.execute(
+            sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id,
+                      awaiting_countersignature(UnitSignOff))
             .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
             .where(UnitSignOff.enrolment_id.in_(ids), UnitUnlock.id.is_(None))):
-        achieved[enrolment_id].add(unit_id)
+        signed[enrolment_id].add(unit_id)
+        if not awaiting:
+            achieved[enrolment_id].add(unit_id)
     awaiting = _awaiting_summary(session, ids)
     activity = last_activity(session, ids)
     pathways = current_pathways(session, ids)
@@ -74,7 +79,8 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
         enrolment_id = enrolment.id
         tree = version_tree(session, enrolment.version_id)
         pathway = pathways.get(enrolment_id)
-        their_met, their_achieved = met[enrolment_id], achieved[enrolment_id]
+        their_met, their_achieved, their_signed = (
+            met[enrolment_id], achieved[enrolment_id], signed[enrolment_id])
         # With a pathway, the percentage counts its units; a unit outside it that is ready
         # still waits for the assessor's sign-off.
         measured = None if pathway is None else set(pathway.units)
@@ -85,7 +91,7 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
             is_achieved = unit.id in their_achieved
             if is_achieved:
                 achieved_numbers.append(unit.number)
-            else:
+            if unit.id not in their_signed:
                 ready += total > 0 and unit_met == total
             if measured is None or unit.number in measured:
                 counted_total += total
@@ -127,7 +133,7 @@ def _count_met(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict
     for enrolment_id, unit_id, count in plain_rows(session,
             sa.select(Decision.enrolment_id, Decision.unit_id, sa.func.count())
             .where(Decision.enrolment_id.in_(enrolment_ids), Decision.outcome == "met",
-                   not_superseded())
+                   not_superseded(), ~awaiting_countersignature(Decision))
             .group_by(Decision.enrolment_id, Decision.unit_id)):
         met[enrolment_id][unit_id] = count
     return met

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
-from portfolio.assessment.models import OUTCOMES, Countersignature, Decision
+from portfolio.assessment.models import OUTCOMES, Countersignature, Decision, UnitSignOff
 from portfolio.core.db import plain_rows
 from portfolio.core.memo import database_memo
 from portfolio.core.transaction import has_written
@@ -30,6 +30,7 @@ STATUS_LABELS = {
     "not_started": "Not started",
     "claimed": "Claimed, awaiting judgement",
     "met": "Met",
+    "awaiting_countersignature": "Met, awaiting countersignature",
     "not_yet_met": "Not yet met",
 }
 
@@ -41,6 +42,16 @@ def not_superseded() -> sa.ColumnElement[bool]:
     later = aliased(Decision)
     return ~sa.exists().where(later.supersedes_id == Decision.id,
                               later.enrolment_id == Decision.enrolment_id)
+
+
+def awaiting_countersignature(record: type[Decision] | type[UnitSignOff]
+                              ) -> sa.ColumnElement[bool]:
+    """A decision or sign-off made where it must be countersigned and not yet countersigned: it
+    does not count until it is. The one definition progress, the caseload and the evidence
+    pages' statuses read."""
+    signed = (Countersignature.decision_id if record is Decision
+              else Countersignature.sign_off_id)
+    return sa.and_(record.needs_countersignature, ~sa.exists().where(signed == record.id))
 
 
 def current_decisions(enrolment_ids: Sequence[int]) -> sa.Select:
@@ -84,22 +95,25 @@ class CriterionState:
     decision: CurrentDecision | None = None
     claims: int = 0
     pending: int = 0
+    #: The current decision awaits countersignature: it does not count yet.
+    awaiting_countersignature: bool = False
 
     @property
     def label(self) -> str:
         return STATUS_LABELS[self.status]
 
     @classmethod
-    def of(cls, decision: CurrentDecision | None, claims: int, pending: int) -> CriterionState:
+    def of(cls, decision: CurrentDecision | None, claims: int, pending: int,
+           awaiting_countersignature: bool = False) -> CriterionState:
         if decision is not None and decision.outcome == "met":
-            status = "met"
+            status = "awaiting_countersignature" if awaiting_countersignature else "met"
         elif pending:
             status = "claimed"
         elif decision is not None:
             status = "not_yet_met"
         else:
             status = "claimed" if claims else "not_started"
-        return cls(status, decision, claims, pending)
+        return cls(status, decision, claims, pending, awaiting_countersignature)
 
 
 #: A criterion nothing has touched.
@@ -155,17 +169,22 @@ def _fingerprints(session: Session, enrolment_ids: Sequence[int]) -> dict[int, t
 
 def _read(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[int, CriterionState]]:
     decisions: dict[int, dict[int, CurrentDecision]] = {e: {} for e in enrolment_ids}
-    for enrolment_id, criterion_id, *decision in plain_rows(session, sa.select(
-            Decision.enrolment_id, Decision.criterion_id, Decision.id, Decision.outcome,
-            Decision.decided_at, Decision.assessor_id)
+    provisional: set[int] = set()
+    for enrolment_id, criterion_id, awaiting, *decision in plain_rows(session, sa.select(
+            Decision.enrolment_id, Decision.criterion_id, awaiting_countersignature(Decision),
+            Decision.id, Decision.outcome, Decision.decided_at, Decision.assessor_id)
             .where(Decision.enrolment_id.in_(enrolment_ids), not_superseded())):
-        decisions[enrolment_id][criterion_id] = CurrentDecision(*decision)
+        decisions[enrolment_id][criterion_id] = found = CurrentDecision(*decision)
+        if awaiting:
+            provisional.add(found.id)
     counts: dict[int, dict[int, tuple[int, int]]] = {e: {} for e in enrolment_ids}
     for enrolment_id, criterion_id, claimed, decided in plain_rows(
             session, _claim_counts(enrolment_ids)):
         counts[enrolment_id][criterion_id] = (claimed, claimed - decided)
-    return {e: {criterion_id: CriterionState.of(decisions[e].get(criterion_id),
-                                                *counts[e].get(criterion_id, (0, 0)))
+    return {e: {criterion_id: CriterionState.of(
+                    decisions[e].get(criterion_id), *counts[e].get(criterion_id, (0, 0)),
+                    awaiting_countersignature=criterion_id in decisions[e]
+                    and decisions[e][criterion_id].id in provisional)
                 for criterion_id in decisions[e].keys() | counts[e].keys()}
             for e in enrolment_ids}
 

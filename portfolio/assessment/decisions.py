@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from portfolio.accounts.models import User
 from portfolio.accounts.services import lock_enrolment
 from portfolio.assessment.caseload import refresh_awaiting
+from portfolio.assessment.countersigning import assessor_authority
 from portfolio.assessment.criterion_states import current_decisions
 from portfolio.assessment.errors import AssessmentError, DecisionConflict
 from portfolio.assessment.events import decision_recorded, item_feedback_given
@@ -52,7 +53,9 @@ def record_decisions(session: Session, item: EvidenceItem, assessor: User,
     item as a whole.
 
     Every judgement is checked before any is recorded: :class:`JudgementsRefused` names each one
-    that cannot be, so the assessor can correct them all at once. Raises
+    that cannot be, so the assessor can correct them all at once. An assessor past the time
+    their qualification allows to qualify is refused; one still working towards it records
+    decisions that need countersignature where it asks for it (:mod:`.countersigning`). Raises
     :class:`DecisionConflict` when a criterion's current decision is no longer the one the
     assessor saw; the database's unique indexes refuse the same race when it happens between this
     check and the commit (the web edge turns the ``IntegrityError`` into the same message).
@@ -73,6 +76,8 @@ def record_decisions(session: Session, item: EvidenceItem, assessor: User,
     item_feedback = item_feedback.strip()
     if not judgements and not item_feedback and claimed == claimed_before:
         raise AssessmentError(NOTHING_RECORDED)
+    # Feedback and mapping are no decisions: only judging needs the authority to decide.
+    provisional = assessor_authority(session, assessor, enrolment) if judgements else False
 
     locked = signed_off_unit_ids(session, enrolment.id)
     current = {d.criterion_id: d for d in session.scalars(
@@ -100,7 +105,8 @@ def record_decisions(session: Session, item: EvidenceItem, assessor: User,
             unit_id=tree.unit_of_criterion[judgement.criterion_id].id, item_id=item.id,
             assessor_id=assessor.id, outcome=judgement.outcome,
             feedback=judgement.feedback.strip(), file_hashes=file_hashes,
-            supersedes_id=previous.id if previous else None, reason=reason)
+            supersedes_id=previous.id if previous else None, reason=reason,
+            needs_countersignature=provisional)
         recorded.append(decision)
     if problems:
         raise JudgementsRefused(problems)

@@ -25,4 +25,6 @@ item_feedback_given = Event("item_feedback.given", "gave feedback on evidence â€
 unit_declared = Event("unit.declared", "declared the work for unit {unit} their own")
 unit_signed_off = Event("unit.signed_off", _sign_off)
 unit_unlocked = Event("unit.unlocked", "unlocked unit {unit}: {reason}")
+decision_countersigned = Event("decision.countersigned", "countersigned the decision on {what}")
+sign_off_countersigned = Event("sign_off.countersigned", "countersigned the sign-off of {what}")
 pathway_chosen = Event("pathway.chosen", "chose the pathway: units {units}")

@@ -1,4 +1,4 @@
-"""Forms for prior achievement, unlocking and choosing a pathway."""
+"""Forms for prior achievement, unlocking, choosing a pathway and countersigning."""
 
 from __future__ import annotations
 
@@ -26,3 +26,11 @@ class PathwayForm(FlaskForm):
     """The units chosen; the view sets the qualification's units as the choices."""
 
     units = SelectMultipleField("Units you intend to achieve", choices=[])
+
+
+class CountersignForm(FlaskForm):
+    """The decisions and sign-offs ticked on the countersigning page (drawn as checkboxes in its
+    tables; the choices are whatever was listed, so the service checks each one)."""
+
+    decisions = SelectMultipleField("Decisions", coerce=int, choices=[], validate_choice=False)
+    sign_offs = SelectMultipleField("Sign-offs", coerce=int, choices=[], validate_choice=False)

@@ -1,5 +1,6 @@
 """The tracking grid's cells, one link per criterion with its status in words and by a mark as
-well as by colour (✓ met, … claimed and waiting, ✗ not yet met).
+well as by colour (✓ met, ✓? met but awaiting countersignature, … claimed and waiting, ✗ not yet
+met).
 
 Written here rather than in the template: a diploma has over seven hundred cells, and the
 template's handling of each of a cell's dozen values cost more than the rest of the page."""
@@ -13,7 +14,8 @@ from markupsafe import Markup, escape
 from portfolio.assessment.progress import UnitProgress
 from portfolio.catalogue.tree import CriterionNode
 
-MARKS = {"met": "✓", "claimed": "…", "not_yet_met": "✗", "not_started": ""}
+MARKS = {"met": "✓", "awaiting_countersignature": "✓?", "claimed": "…", "not_yet_met": "✗",
+         "not_started": ""}
 
 
 def grid_cells(unit: UnitProgress, criteria: Iterable[CriterionNode],

@@ -9,7 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
-from portfolio.assessment.criterion_states import current_decisions, pending_claims
+from portfolio.assessment.criterion_states import (
+    awaiting_countersignature,
+    current_decisions,
+    pending_claims,
+)
 from portfolio.assessment.models import Decision
 from portfolio.evidence.hooks import criterion_statuses, item_statuses
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
@@ -18,12 +22,16 @@ from portfolio.evidence.models import CriterionClaim, EvidenceItem
 @item_statuses.register
 def judged_statuses(enrolment_id: int, item_ids: list[int] | None = None) -> sa.Subquery:
     """Per item of the enrolment, from the latest decision on it for each criterion it claims:
-    awaiting while any claim has none; then met when none stands not yet met, partly met when
+    awaiting while any claim has none; then awaiting countersignature while a met decision needs
+    it; then met when none stands not yet met, partly met when
     some are met and some not, and otherwise feedback to act on. Every part is limited to the
     enrolment, so it reads one portfolio's rows (through the enrolment's indexes), not every
     learner's; and to ``item_ids`` when given (a page of the list)."""
     later = aliased(Decision)
-    latest = (sa.select(Decision.item_id, Decision.criterion_id, Decision.outcome)
+    # A met decision awaiting countersignature does not count as met yet.
+    outcome = sa.case((sa.and_(Decision.outcome == "met", awaiting_countersignature(Decision)),
+                       "provisional"), else_=Decision.outcome).label("outcome")
+    latest = (sa.select(Decision.item_id, Decision.criterion_id, outcome)
               .where(Decision.enrolment_id == enrolment_id,
                      ~sa.exists().where(later.enrolment_id == Decision.enrolment_id,
                                         later.item_id == Decision.item_id,
@@ -42,6 +50,7 @@ def judged_statuses(enrolment_id: int, item_ids: list[int] | None = None) -> sa.
         return sa.func.sum(sa.case((latest.c.outcome == outcome, 1), else_=0))
 
     status = sa.case((sa.func.count(latest.c.item_id) < sa.func.count(), "awaiting"),
+                     (decided("provisional") > 0, "awaiting_countersignature"),
                      (decided("not_yet_met") == 0, "met"),
                      (decided("met") > 0, "partly_met"),
                      else_="feedback")
@@ -55,11 +64,15 @@ def judged_statuses(enrolment_id: int, item_ids: list[int] | None = None) -> sa.
 
 @criterion_statuses.register
 def met_or_awaiting(session: Session, enrolment: Enrolment) -> dict[int, str]:
-    """Met by the current decision, else awaiting while a live claim has no decision."""
+    """Met by the current decision (countersigned where it must be), else awaiting while a live
+    claim has no decision or the met decision awaits countersignature."""
     awaiting = pending_claims([enrolment.id]).subquery()
     found = {criterion_id: "awaiting"
              for criterion_id in session.scalars(sa.select(awaiting.c.criterion_id).distinct())}
-    current = current_decisions([enrolment.id]).subquery()
-    found.update((criterion_id, "met") for criterion_id in session.scalars(
-        sa.select(current.c.criterion_id).where(current.c.outcome == "met")))
+    current = (current_decisions([enrolment.id])
+               .add_columns(awaiting_countersignature(Decision).label("provisional")).subquery())
+    for criterion_id, provisional in session.execute(
+            sa.select(current.c.criterion_id, current.c.provisional)
+            .where(current.c.outcome == "met")):
+        found[criterion_id] = "awaiting" if provisional else "met"
     return found

@@ -37,12 +37,25 @@ def can_sign_off_unit(user: User, progress: Progress, unit: UnitProgress) -> boo
 
 
 def can_record_prior_achievement(user: User, progress: Progress, unit: UnitProgress) -> bool:
-    return can_assess(user, progress.enrolment) and not unit.is_achieved
+    return can_assess(user, progress.enrolment) and not unit.is_signed_off
 
 
 def can_judge(user: User, item: EvidenceItem) -> bool:
     """The learner's assessor, on evidence the learner has not withdrawn."""
     return can_assess(user, item.enrolment) and not item.is_withdrawn
+
+
+def can_countersign(user: User) -> bool:
+    """An assessor of their centre: the countersigning pages then show only the qualifications
+    their staff record says they are qualified for (``countersigning.qualified_for``)."""
+    return bool(user.is_authenticated and user.is_active
+                and user.holds("assessor", user.centre_id))
+
+
+def can_countersign_in(user: User, enrolment: Enrolment) -> bool:
+    """An assessor of the learner's centre; the service checks the rest (qualified, not the
+    maker, not yet countersigned) and says why it refuses."""
+    return can_countersign(user) and enrolment.centre_id == user.centre_id
 
 
 def can_choose_pathway(user: User, enrolment: Enrolment) -> bool:

@@ -22,7 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from portfolio.accounts.models import Enrolment
-from portfolio.assessment.criterion_states import NOT_STARTED, CriterionState, criterion_states
+from portfolio.assessment.criterion_states import (
+    NOT_STARTED,
+    CriterionState,
+    awaiting_countersignature,
+    criterion_states,
+)
 from portfolio.assessment.models import (
     PathwayChoice,
     UnitDeclaration,
@@ -59,6 +64,8 @@ class UnitProgress:
     criteria: dict[int, CriterionState]
     sign_off: UnitSignOff | None
     declaration: UnitDeclaration | None
+    #: The sign-off awaits countersignature: the unit is locked but not yet achieved.
+    awaiting_countersignature: bool = False
 
     @property
     def declared(self) -> bool:
@@ -73,17 +80,24 @@ class UnitProgress:
         return len(self.criteria)
 
     @property
-    def is_achieved(self) -> bool:
+    def is_signed_off(self) -> bool:
+        """Signed off, countersigned or not: the unit is locked."""
         return self.sign_off is not None
 
     @property
+    def is_achieved(self) -> bool:
+        return self.is_signed_off and not self.awaiting_countersignature
+
+    @property
     def ready_for_sign_off(self) -> bool:
-        return not self.is_achieved and self.total > 0 and self.met == self.total
+        return not self.is_signed_off and self.total > 0 and self.met == self.total
 
     @property
     def status(self) -> str:
         if self.is_achieved:
             return "achieved"
+        if self.is_signed_off:
+            return "awaiting_countersignature"
         if self.ready_for_sign_off:
             return "ready"
         if any(s.status != "not_started" for s in self.criteria.values()):
@@ -139,7 +153,7 @@ class Progress:
 
     @property
     def locked_unit_ids(self) -> set[int]:
-        return {u.unit.id for u in self.units if u.is_achieved}
+        return {u.unit.id for u in self.units if u.is_signed_off}
 
 
 def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int, Progress]:
@@ -151,17 +165,23 @@ def progress_for(session: Session, enrolments: Sequence[Enrolment]) -> dict[int,
     sign_offs: dict[int, dict[int, UnitSignOff]] = defaultdict(dict)
     for sign_off in current_sign_offs(session, ids):
         sign_offs[sign_off.enrolment_id][sign_off.unit_id] = sign_off
+    provisional_sign_offs = set(session.scalars(sa.select(UnitSignOff.id).where(
+        UnitSignOff.enrolment_id.in_(ids), awaiting_countersignature(UnitSignOff))))
     declared = _current_declarations(session, ids)
     pathways = current_pathways(session, ids)
 
     result = {}
     for enrolment in enrolments:
         tree = version_tree(session, enrolment.version_id)
-        theirs = states[enrolment.id]
-        units = [UnitProgress(node, {c.id: theirs.get(c.id, NOT_STARTED) for c in node.criteria},
-                              sign_offs[enrolment.id].get(node.id),
-                              declared[enrolment.id].get(node.id))
-                 for node in tree.units]
+        theirs, their_sign_offs = states[enrolment.id], sign_offs[enrolment.id]
+        units = []
+        for node in tree.units:
+            sign_off = their_sign_offs.get(node.id)
+            units.append(UnitProgress(
+                node, {c.id: theirs.get(c.id, NOT_STARTED) for c in node.criteria}, sign_off,
+                declared[enrolment.id].get(node.id),
+                awaiting_countersignature=sign_off is not None
+                and sign_off.id in provisional_sign_offs))
         achieved = [u.unit.number for u in units if u.is_achieved]
         open_criteria = {u.unit.number: u.total - u.met for u in units}
         pathway = pathways.get(enrolment.id)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
+from portfolio.assessment.countersigning import assessor_authority
 from portfolio.assessment.errors import AssessmentError
 from portfolio.assessment.events import unit_declared, unit_signed_off, unit_unlocked
 from portfolio.assessment.hooks import sign_off_checks
@@ -64,7 +65,7 @@ def declare_unit(session: Session, enrolment: Enrolment, unit_id: int, learner: 
     progress = progress_for(session, [enrolment])[enrolment.id]
     unit = _unit(progress.tree, unit_id)
     unit_progress = progress.unit(unit.id)
-    if unit_progress.is_achieved:
+    if unit_progress.is_signed_off:
         raise AssessmentError(f"Unit {unit.number} is already signed off.")
     if unit_progress.declared:
         raise AssessmentError(f"You have already declared the work for unit {unit.number} "
@@ -91,11 +92,15 @@ def sign_off_unit(session: Session, enrolment: Enrolment, unit_id: int, assessor
     progress = progress_for(session, [enrolment])[enrolment.id]
     unit = _unit(progress.tree, unit_id)
     unit_progress = progress.unit(unit.id)
-    if unit_progress.is_achieved:
+    if unit_progress.is_signed_off:
         raise AssessmentError(f"Unit {unit.number} is already signed off.")
     if not unit_progress.ready_for_sign_off:
+        provisional = sum(state.status == "awaiting_countersignature"
+                          for state in unit_progress.criteria.values())
         raise AssessmentError(f"Unit {unit.number} has {unit_progress.total - unit_progress.met} "
-                              f"criteria not yet met.")
+                              f"criteria not yet met" + (
+                                  f", {provisional} of them awaiting countersignature."
+                                  if provisional else "."))
     declaration_id = None
     if progress.tree.unit_declarations:
         if unit_progress.declaration is None:
@@ -129,11 +134,14 @@ def record_prior_achievement(session: Session, enrolment: Enrolment, unit_id: in
 
 
 def _add_sign_off(session, enrolment, unit, assessor, method, **fields) -> UnitSignOff:
+    """The sign-off, provisional when its assessor works towards their qualification where it
+    asks for countersignature; refused when they may no longer decide."""
     # Asked under the enrolment's lock, after the unit's own rules, so that the refusal a person
     # sees is the one they can act on first.
     sign_off_checks(session, enrolment, unit.id)
+    provisional = assessor_authority(session, assessor, enrolment)
     sign_off = UnitSignOff(enrolment_id=enrolment.id, unit_id=unit.id, method=method,
-                           assessor_id=assessor.id, **fields)
+                           assessor_id=assessor.id, needs_countersignature=provisional, **fields)
     session.add(sign_off)
     session.flush()
     unit_signed_off.emit(session, actor=assessor, centre_id=enrolment.centre_id,

@@ -79,6 +79,9 @@ class QualificationVersion(Base):
     certification_end: Mapped[dt.date | None]
     #: Whether each unit needs a learner declaration countersigned by the assessor (NCFE NVQs).
     unit_declarations: Mapped[bool] = mapped_column(default=False)
+    #: What the document says of assessors and IQAs working towards their own qualification, as
+    #: :class:`portfolio.catalogue.spec.WorkingTowards` writes it; NULL when it says nothing.
+    working_towards: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     #: The rules of combination, as :func:`portfolio.catalogue.spec.rules_document` writes them.
     rules: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     #: When this version was imported.

@@ -24,6 +24,7 @@ from portfolio.catalogue.spec import (
     OutcomeSpec,
     QualificationSpec,
     UnitSpec,
+    WorkingTowards,
     read_spec_file,
     rules_document,
     rules_from_document,
@@ -98,6 +99,10 @@ def import_spec(session: Session, spec: QualificationSpec, actor=None,
         certification_end=spec.key_dates["certification_end"],
         rules=rules_document(spec.rules), centre_id=centre_id,
     )
+    if spec.working_towards is not None:
+        # Set only when stated, so that a file without it inserts what it did before the column
+        # existed (the migration tests import files into the schema of earlier revisions).
+        version.working_towards = spec.working_towards.document()
     for position, unit_spec in enumerate(spec.units):
         unit = Unit(position=position, number=unit_spec.number, urn=unit_spec.urn,
                     title=unit_spec.title, level=unit_spec.level, credit=unit_spec.credit,
@@ -185,6 +190,7 @@ def spec_from_version(version: QualificationVersion) -> QualificationSpec:
                    "certification_end": version.certification_end},
         unit_declarations=version.unit_declarations, rules=rules, units=units,
         structure=structure_of(units, rules),
+        working_towards=WorkingTowards.from_document(version.working_towards),
     )
 
 

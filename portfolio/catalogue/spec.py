@@ -109,6 +109,24 @@ class UnitSpec:
 
 
 @dataclass(frozen=True)
+class WorkingTowards:
+    """What a qualification's document says of assessors and IQAs still working towards their
+    own assessor or IQA qualification: whether their decisions must be countersigned by a
+    qualified colleague, and how many months from starting the role they have to qualify (None:
+    the document sets no limit)."""
+
+    countersigned: bool
+    within_months: int | None
+
+    def document(self) -> dict[str, Any]:
+        return {"countersigned": self.countersigned, "within_months": self.within_months}
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any] | None) -> WorkingTowards | None:
+        return cls(document["countersigned"], document["within_months"]) if document else None
+
+
+@dataclass(frozen=True)
 class QualificationSpec:
     qualification_number: str
     awarding_organisation: str
@@ -124,6 +142,8 @@ class QualificationSpec:
     rules: Rules
     units: tuple[UnitSpec, ...]
     structure: Structure = field(compare=False, repr=False)
+    #: None when the document says nothing of staff working towards their qualification.
+    working_towards: WorkingTowards | None = None
 
     def document(self) -> dict[str, Any]:
         """The canonical content, shaped as the catalogue file and the JSON export."""
@@ -208,7 +228,7 @@ def _yaml_message(exc: yaml.YAMLError) -> str:
 def spec_document(spec: QualificationSpec) -> dict[str, Any]:
     glh: Any = spec.glh_min if spec.glh_min == spec.glh_max else {
         "min": spec.glh_min, "max": spec.glh_max}
-    return {
+    document = {
         "format": FORMAT_VERSION,
         "qualification_number": spec.qualification_number,
         "awarding_organisation": spec.awarding_organisation,
@@ -234,6 +254,10 @@ def spec_document(spec: QualificationSpec) -> dict[str, Any]:
             for u in spec.units
         ],
     }
+    # Only when stated, so that files saying nothing keep the content (and hash) they had.
+    if spec.working_towards is not None:
+        document["working_towards"] = spec.working_towards.document()
+    return document
 
 
 def rules_document(rules: Rules) -> dict[str, Any]:

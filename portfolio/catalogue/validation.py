@@ -29,6 +29,7 @@ from portfolio.catalogue.spec import (
     QualificationSpec,
     SpecError,
     UnitSpec,
+    WorkingTowards,
 )
 
 
@@ -125,7 +126,7 @@ def _show(value) -> str:
 
 TOP_REQUIRED = ("format", "qualification_number", "awarding_organisation", "title", "level",
                 "size", "credit_value", "glh", "rules", "units")
-TOP_OPTIONAL = ("tqt", "key_dates", "unit_declarations")
+TOP_OPTIONAL = ("tqt", "key_dates", "unit_declarations", "working_towards")
 
 
 def validate(document: Any, budget: int = SEARCH_BUDGET) -> QualificationSpec:
@@ -148,6 +149,8 @@ def validate(document: Any, budget: int = SEARCH_BUDGET) -> QualificationSpec:
     tqt = check.integer(top, "tqt", "", nullable=True)
     key_dates = _read_key_dates(check, top.get("key_dates") or {})
     unit_declarations = check.boolean(top, "unit_declarations", "")
+    working_towards = (_read_working_towards(check, top["working_towards"])
+                       if "working_towards" in top else None)
 
     units, numbers = _read_units(check, top.get("units", []))
     rules = _read_rules(check, top.get("rules"), numbers)
@@ -162,7 +165,7 @@ def validate(document: Any, budget: int = SEARCH_BUDGET) -> QualificationSpec:
         qualification_number=qn, awarding_organisation=awarding, title=title, level=level,
         size=size, credit_value=credit_value, glh_min=glh_min, glh_max=glh_max, tqt=tqt,
         key_dates=key_dates, unit_declarations=unit_declarations, rules=rules,
-        units=tuple(units), structure=structure,
+        units=tuple(units), structure=structure, working_towards=working_towards,
     )
 
 
@@ -176,6 +179,16 @@ def _read_glh(check: _Checker, value) -> tuple[int | None, int | None]:
         return low, high
     single = check.integer({"glh": value}, "glh", "", what="a positive integer or {min, max}")
     return single, single
+
+
+def _read_working_towards(check: _Checker, value) -> WorkingTowards | None:
+    fields = check.mapping(value, "working_towards", ("countersigned", "within_months"), ())
+    if fields is None:
+        return None
+    countersigned = check.boolean(fields, "countersigned", "working_towards")
+    months = check.integer(fields, "within_months", "working_towards", 1, 120, nullable=True,
+                           what="a number of months from 1 to 120, or null for no limit")
+    return WorkingTowards(countersigned, months)
 
 
 def _read_key_dates(check: _Checker, value) -> dict[str, dt.date | None]:

@@ -27,6 +27,7 @@ ITEM_STATUSES = {
     "awaiting": "Awaiting a decision",
     "feedback": "Feedback to act on",
     "partly_met": "Partly met",
+    "awaiting_countersignature": "Met, awaiting countersignature",
     "met": "Met",
     "withdrawn": "Withdrawn",
 }

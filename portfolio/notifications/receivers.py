@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from portfolio.accounts.events import enrolment_moved
 from portfolio.accounts.models import Enrolment, User
 from portfolio.assessment.events import (
+    decision_countersigned,
     decision_recorded,
+    sign_off_countersigned,
     unit_declared,
     unit_signed_off,
     unit_unlocked,
@@ -111,6 +113,29 @@ def unit_signed_off_for_learner(session: Session, occurrence: Occurrence) -> Non
     _tell(session, occurrence, [occurrence.learner_id], "unit_signed_off",
           f"{_name(session, occurrence.actor_id)} signed off unit {occurrence.data['unit']}.",
           path("assessment.progress", enrolment_id=sign_off.enrolment_id))
+
+
+@decision_countersigned.connect
+@sign_off_countersigned.connect
+def countersigned_for_maker(session: Session, occurrence: Occurrence) -> None:
+    """The assessor who made the record learns it now counts; a countersigned decision may
+    complete its unit, and a countersigned sign-off achieves it for the learner."""
+    what = occurrence.data["what"]
+    record = (session.get(Decision, occurrence.data["record_id"])
+              if occurrence.name == decision_countersigned.name
+              else session.get(UnitSignOff, occurrence.data["record_id"]))
+    enrolment = session.get(Enrolment, record.enrolment_id)
+    kind = "decision" if isinstance(record, Decision) else "sign-off"
+    _tell(session, occurrence, [occurrence.data["maker_id"]], "countersigned",
+          f"{_name(session, occurrence.actor_id)} countersigned your {kind} on {what} for "
+          f"{enrolment.learner.name}: it now counts.",
+          path("assessment.progress", enrolment_id=enrolment.id))
+    if isinstance(record, Decision):
+        _unit_ready(session, occurrence, enrolment, record.unit_id)
+    else:
+        _tell(session, occurrence, [enrolment.learner_id], "unit_signed_off",
+              f"Unit {what.removeprefix('unit ')} is signed off and countersigned: it is "
+              f"achieved.", path("assessment.progress", enrolment_id=enrolment.id))
 
 
 @unit_unlocked.connect

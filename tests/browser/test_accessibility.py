@@ -115,6 +115,9 @@ PAGES: dict[str, Page] = {
     "standardisation.judge": Page(_standardisation("/evidence/{e}/judge"), (ASSESSOR, IQA)),
     "standardisation.result": Page(lambda s: f"{STANDARDISATION}{s.agreed_standardisation_id}"
                                              "/agreement", (ASSESSOR, IQA, ADMIN)),
+    "countersigning.index": Page(lambda s: "/countersignatures", (ASSESSOR,)),
+    "countersigning.decision": Page(
+        lambda s: f"/countersignatures/decisions/{s.countersign_decision_id}", (ASSESSOR,)),
 }
 
 def _cases():

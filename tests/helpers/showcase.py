@@ -1,8 +1,9 @@
 """One centre with something on every page, for the tests that visit every page (accessibility,
 print): a person of each role, the learner enrolled on 600/1636/X with an item judged (one
 criterion not yet met, with feedback), unit 204 met, declared and signed off, an item awaiting a
-decision, a standardisation still blind and one open, the notifications those made, and a
-password link for the logged-out pages."""
+decision, an IQA's sample with an open action and a planned one, a standardisation still blind
+and one open, a trainee assessor's decision awaiting the assessor's countersignature, the
+notifications those made, and a password link for the logged-out pages."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from portfolio.assessment.units import declare_unit, sign_off_unit
 from portfolio.quality.reading import sample_context
 from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
 from tests.helpers.browser import seed_enrolment
+from tests.helpers.countersigning import seed_awaiting_countersignature
 from tests.helpers.sampling import planned_sample, sample_with_action
 from tests.helpers.standardisation import seed_standardisations
 
@@ -44,6 +46,8 @@ class Showcase:
     standardisation_id: int
     standardised_evidence_id: int
     agreed_standardisation_id: int
+    #: A decision of a trainee assessor's awaiting the showcase assessor's countersignature.
+    countersign_decision_id: int
 
 
 def seed_showcase(session) -> Showcase:
@@ -76,6 +80,8 @@ def seed_showcase(session) -> Showcase:
     token = issue_link(session, iqa, "reset")
     blind_id, evidence_id, agreed_id = seed_standardisations(
         session, iqa, assessor, enrolment, awaiting)
+    countersign = seed_awaiting_countersignature(session, seeded.centre, assessor, iqa,
+                                                 "showcase.example.org")
     session.flush()
     return Showcase(
         emails={role: user.email for role, user in seeded.users.items()},
@@ -84,4 +90,5 @@ def seed_showcase(session) -> Showcase:
         sign_off_id=sign_off.id, open_unit_id=unit_node(session, enrolment, "301").id,
         password_token=token, sample_id=sample.id, planned_sample_id=planned.id,
         standardisation_id=blind_id,
-        standardised_evidence_id=evidence_id, agreed_standardisation_id=agreed_id)
+        standardised_evidence_id=evidence_id, agreed_standardisation_id=agreed_id,
+        countersign_decision_id=countersign.decision_id)
