@@ -46,14 +46,14 @@ def assessor_authority(session: Session, assessor: User, enrolment: Enrolment) -
     return found.needs_countersignature
 
 
-def qualified_for(session: Session, user: User, on: dt.date) -> set[int]:
-    """The qualifications on which ``user``'s staff record in force on ``on`` says qualified
-    assessor (one look-up per qualification they have records for: a handful)."""
+def qualified_for(session: Session, user: User, on: dt.date, role: str = "assessor") -> set[int]:
+    """The qualifications on which ``user``'s staff record in force on ``on`` says qualified in
+    ``role`` (one look-up per qualification they have records for: a handful)."""
     qualification_ids = session.scalars(
         sa.select(StaffRecord.qualification_id).distinct()
-        .where(StaffRecord.user_id == user.id, StaffRecord.role == "assessor"))
+        .where(StaffRecord.user_id == user.id, StaffRecord.role == role))
     return {qualification_id for qualification_id in list(qualification_ids)
-            if (record := current_standing(session, user.id, qualification_id, "assessor", on))
+            if (record := current_standing(session, user.id, qualification_id, role, on))
             is not None and record.status == "qualified"}
 
 

@@ -31,6 +31,7 @@ from portfolio.quality.events import (
     action_closed,
     action_reopened,
     action_responded,
+    sample_countersigned,
     sample_recorded,
 )
 from portfolio.quality.models import SAMPLE_OUTCOMES
@@ -171,6 +172,16 @@ def sample_of_your_decisions(session: Session, occurrence: Occurrence) -> None:
           f"{data.get('unit', '?')}: {SAMPLE_OUTCOMES.get(data.get('outcome'), '?').lower()}"
           f"{f', {actions} action(s) for you to answer' if actions else ''}.",
           path("quality.sample", sample_id=occurrence.object_id))
+
+
+@sample_countersigned.connect
+def sample_countersigned_for_iqa(session: Session, occurrence: Occurrence) -> None:
+    """The IQA working towards their qualification learns their sample now counts."""
+    data = occurrence.data
+    _tell(session, occurrence, [data.get("iqa_id")], "countersigned",
+          f"{_name(session, occurrence.actor_id)} countersigned your sample of unit "
+          f"{data.get('unit', '?')}: it now counts.",
+          path("quality.sample", sample_id=data.get("sample_id")))
 
 
 @action_responded.connect

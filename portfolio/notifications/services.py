@@ -45,7 +45,7 @@ KINDS = {
     "standardisation_invited": "You are invited to a standardisation",
     "standardisation_opened": "A standardisation round is open",
     "standardisation_action": "An action from a standardisation is yours",
-    "countersigned": "Your decision or sign-off has been countersigned",
+    "countersigned": "Your decision, sign-off or sample has been countersigned",
 }
 #: Longest sentence kept (the column's size).
 TEXT_LENGTH = 300

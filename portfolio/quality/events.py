@@ -20,4 +20,6 @@ sample_recorded = Event("sample.recorded", _sample)
 action_responded = Event("sample_action.responded",
                          "responded to IQA action #{action_id}: {text}")
 action_closed = Event("sample_action.closed", "closed IQA action #{action_id}")
+sample_countersigned = Event("sample.countersigned",
+                             "countersigned the sample of unit {unit} by {iqa}")
 action_reopened = Event("sample_action.reopened", "reopened IQA action #{action_id}: {text}")

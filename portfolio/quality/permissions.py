@@ -26,11 +26,13 @@ def can_carry_out(user: User, planned: PlannedSample, plan: SamplingPlan) -> boo
 
 def can_view_sample(user: User, sample: Sample) -> bool:
     """The IQA who sampled, the assessor sampled, the learner's IQA and the centre's admins (a
-    sample is the centre's internal record: the learner is not shown it)."""
+    sample is the centre's internal record: the learner is not shown it); and, while it needs
+    countersignature, the centre's IQAs, one of whom is to countersign it."""
     if not user.is_authenticated or not user.is_active:
         return False
     return (user.id in (sample.iqa_id, sample.assessor_id, sample.enrolment.iqa_id)
-            or is_centre_admin(user, sample.centre_id))
+            or is_centre_admin(user, sample.centre_id)
+            or (sample.needs_countersignature and is_iqa_of_centre(user, sample.centre_id)))
 
 
 def can_respond(user: User, action: SampleAction) -> bool:
@@ -51,3 +53,9 @@ def can_reopen(user: User, action: SampleAction) -> bool:
 def _is_raiser(user: User, action: SampleAction) -> bool:
     return (is_iqa_of_centre(user, action.sample.centre_id)
             and user.id == action.sample.iqa_id)
+
+
+def can_countersign_samples(user: User) -> bool:
+    """An IQA of their centre: which samples they may countersign (on the qualifications they are
+    recorded as qualified for, never their own) is the service's rule."""
+    return is_iqa_of_centre(user, user.centre_id) if user.is_authenticated else False

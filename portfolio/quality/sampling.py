@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
+from portfolio.accounts.staff import authority
+from portfolio.assessment.countersigning import london_today
+from portfolio.catalogue.models import QualificationVersion
 from portfolio.core.dates import long_date
 from portfolio.quality.errors import QualityError, SampleRefused
 from portfolio.quality.events import sample_recorded
@@ -66,6 +69,10 @@ def record_sample(session: Session, iqa: User, enrolment: Enrolment, unit_id: in
         # Serialised with a sign-off of the same unit, which an action raised here blocks. An
         # ended record takes no sign-off, and a completed learner's units are still sampled.
         lock_enrolment(session, enrolment)
+    standing = authority(session, iqa, session.get(QualificationVersion, enrolment.version_id),
+                         "iqa", today or london_today())
+    if not standing.may_decide:
+        raise QualityError(standing.reason)
     if planned is not None:
         _check_planned(session, planned, enrolment, unit_id)
     context = sample_context(session, enrolment, unit_id, iqa, planned)
@@ -84,7 +91,8 @@ def record_sample(session: Session, iqa: User, enrolment: Enrolment, unit_id: in
         centre_id=enrolment.centre_id, enrolment_id=enrolment.id, unit_id=context.unit.id,
         qualification_id=enrolment.qualification_id, iqa_id=iqa.id, assessor_id=assessor_id,
         stage=context.stage, planned_sample_id=planned.id if planned else None,
-        outcome=record.outcome, feedback=record.feedback.strip())
+        outcome=record.outcome, feedback=record.feedback.strip(),
+        needs_countersignature=standing.needs_countersignature)
     session.add(sample)
     session.flush()
     session.add_all(SampledDecision(sample_id=sample.id, decision_id=d.id, iqa_id=iqa.id,

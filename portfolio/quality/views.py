@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.judging import inline_files
-from portfolio.core.forms import choices
+from portfolio.core.forms import EmptyForm, choices
 from portfolio.core.permissions import require, roles_required
 from portfolio.core.web import committing
 from portfolio.extensions import db, object_store
 from portfolio.quality import actions, permissions
+from portfolio.quality.countersigning import countersign_samples, samples_awaiting
 from portfolio.quality.errors import SampleRefused
 from portfolio.quality.forms import EntryForm, SampleForm
 from portfolio.quality.home import home_for, learners_of
@@ -32,7 +34,32 @@ CONFLICT = ("This sample was recorded by someone else at the same moment. Nothin
 @roles_required("iqa", "assessor")
 def home():
     return render_template("quality/home.html", home=home_for(db.session, current_user),
-                           learners=learners_of(db.session, current_user))
+                           learners=learners_of(db.session, current_user),
+                           samples_to_countersign=samples_awaiting(db.session, current_user))
+
+
+@blueprint.route("/countersignatures", methods=["GET", "POST"])
+def countersignatures():
+    """Samples of IQAs working towards their qualification, for a qualified IQA to countersign,
+    several at once."""
+    if not permissions.can_countersign_samples(current_user):
+        abort(404)
+    form, status = EmptyForm(), 200
+    if request.method == "POST" and form.validate_on_submit():
+        ids = {int(value) for value in request.form.getlist("sample") if value.isdigit()}
+        chosen = list(db.session.scalars(sa.select(Sample).where(
+            Sample.id.in_(ids), Sample.centre_id == current_user.centre_id)
+            .order_by(Sample.id)))
+        if len(chosen) != len(ids):
+            abort(404)
+        with committing("Sample countersigned." if len(chosen) == 1
+                         else f"{len(chosen)} samples countersigned.") as done:
+            countersign_samples(db.session, current_user, chosen)
+        if done:
+            return redirect(url_for("quality.countersignatures"))
+        status = done.status
+    return render_template("quality/countersignatures.html", form=form,
+                           samples=samples_awaiting(db.session, current_user)), status
 
 
 @blueprint.route("/enrolments/<int:enrolment_id>/units/<int:unit_id>/sample",

@@ -105,6 +105,7 @@ PAGES: dict[str, Page] = {
                                           f"{s.open_unit_id}/sample", (IQA,)),
     "quality.open_planned": Page(lambda s: f"/quality/planned/{s.planned_sample_id}/sample",
                                  (IQA,)),
+    "quality.countersignatures": Page(lambda s: "/quality/countersignatures", (IQA,)),
     "quality.sample": Page(lambda s: f"/quality/samples/{s.sample_id}", (ASSESSOR, IQA, ADMIN)),
     "standardisation.index": Page(lambda s: STANDARDISATION, (ASSESSOR, IQA, ADMIN)),
     "standardisation.new": Page(lambda s: f"{STANDARDISATION}new", (IQA, ADMIN)),
