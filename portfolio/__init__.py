@@ -44,6 +44,7 @@ def create_app(settings=None, **overrides):
     from portfolio.notifications.cli import notifications_cli
     from portfolio.notifications.views import blueprint as notifications_blueprint
     from portfolio.quality import models as quality_models  # noqa: F401  (until its views)
+    from portfolio.quality.plan_views import blueprint as plans_blueprint
 
     settings = settings or Settings.from_environ()
     private_instance_folder(settings.instance_path)
@@ -83,6 +84,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(uploads_blueprint)
     app.register_blueprint(assessment_blueprint)
     app.register_blueprint(notifications_blueprint)
+    app.register_blueprint(plans_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cli)

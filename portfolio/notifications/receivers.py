@@ -7,6 +7,7 @@ a request too (a command that records a decision).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from portfolio.core.events import Occurrence
 from portfolio.evidence.events import claims_changed, evidence_created
 from portfolio.evidence.models import EvidenceItem
 from portfolio.notifications.services import first_time, notify
+from portfolio.quality.plan_events import strategy_revised
 
 
 def path(endpoint: str, **values) -> str:
@@ -125,3 +127,12 @@ def enrolment_moved_for_holders(session: Session, occurrence: Occurrence) -> Non
           "enrolment_moved", text, path("assessment.progress", enrolment_id=enrolment.id))
     _tell(session, occurrence, [data.get("old_assessor_id"), data.get("old_iqa_id")],
           "enrolment_moved", text, path("accounts.home"))
+
+
+@strategy_revised.connect
+def strategy_revised_for_iqas(session: Session, occurrence: Occurrence) -> None:
+    """The centre's IQAs plan by the strategy."""
+    iqas = session.scalars(sa.select(User.id).where(User.holding("iqa", occurrence.centre_id)))
+    _tell(session, occurrence, list(iqas), "sampling_strategy_revised",
+          f"{_name(session, occurrence.actor_id)} changed the centre's sampling strategy: plans "
+          f"you make from now on follow it.", path("plans.index"))

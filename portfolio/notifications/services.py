@@ -40,6 +40,7 @@ KINDS = {
     "unit_signed_off": "A unit has been signed off",
     "unit_unlocked": "A unit has been unlocked",
     "enrolment_moved": "A learner's enrolment has moved",
+    "sampling_strategy_revised": "The centre's sampling strategy has changed",
 }
 #: Longest sentence kept (the column's size).
 TEXT_LENGTH = 300

@@ -199,6 +199,6 @@ def select(pairs: Sequence[Pair], rate_percent: int, interim_percent: int,
     ordered = sorted(chosen, key=lambda pair: (stages[pair.key] == "summative", pair.key))
     planned = [Planned(pair.enrolment_id, pair.unit_id, stages[pair.key], due)
                for pair, due in zip(ordered, spread_due_dates(len(ordered), cycle_start,
-                                                              cycle_end))]
+                                                              cycle_end), strict=True)]
     return Selection(planned=planned, gaps=gaps_of(pairs, {p.key for p in planned}),
                      target=target, pairs=len(pairs), shortfall=max(0, target - len(sampleable)))

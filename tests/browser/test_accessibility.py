@@ -85,6 +85,12 @@ PAGES: dict[str, Page] = {
     "evidence.show": Page(lambda s: f"/evidence/{s.judged_item_id}", ON_THE_RECORD),
     "evidence.claims": Page(lambda s: f"/evidence/{s.awaiting_item_id}/claims", (LEARNER,)),
     "assessment.judge": Page(lambda s: f"/evidence/{s.awaiting_item_id}/judge", (ASSESSOR,)),
+    "plans.strategy_page": Page(lambda s: "/quality/plans/strategy", (ADMIN,)),
+    "plans.index": Page(lambda s: "/quality/plans/", (IQA, ADMIN)),
+    "plans.show": Page(lambda s: f"/quality/plans/{s.plan_id}", (IQA, ADMIN)),
+    "plans.edit": Page(lambda s: f"/quality/plans/{s.plan_id}/edit", (IQA,)),
+    "plans.history": Page(lambda s: f"/quality/plans/{s.plan_id}/history", (IQA, ADMIN)),
+    "plans.coverage": Page(lambda s: f"/quality/plans/{s.plan_id}/coverage", (IQA, ADMIN)),
 }
 
 def _cases():

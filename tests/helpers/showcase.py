@@ -1,7 +1,8 @@
 """One centre with something on every page, for the tests that visit every page (accessibility,
 print): a person of each role, the learner enrolled on 600/1636/X with an item judged (one
 criterion not yet met, with feedback), unit 204 met, declared and signed off, an item awaiting a
-decision, the notifications those made, and a password link for the logged-out pages."""
+decision, the notifications those made, a password link for the logged-out pages, and the IQA's
+sampling plan of the assessor's work."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 
 from portfolio.accounts.links import issue_link
 from portfolio.assessment.units import declare_unit, sign_off_unit
+from portfolio.catalogue.models import Qualification
+from portfolio.quality.plans import create_plan
+from portfolio.quality.strategy import DEFAULTS
 from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
 from tests.helpers.browser import seed_enrolment
 
@@ -32,6 +36,8 @@ class Showcase:
     sign_off_id: int
     open_unit_id: int
     password_token: str
+    #: The IQA's sampling plan of the assessor's work in the current cycle.
+    plan_id: int
 
 
 def seed_showcase(session) -> Showcase:
@@ -55,10 +61,13 @@ def seed_showcase(session) -> Showcase:
     awaiting = add_item(session, enrolment, criteria_of(session, enrolment, "301", 2),
                         title="Handling a billing complaint")
     token = issue_link(session, seeded.users["iqa"], "reset")
+    plan = create_plan(session, DEFAULTS, seeded.users["iqa"], assessor,
+                       session.get(Qualification, enrolment.qualification_id),
+                       DEFAULTS.cycle_containing(dt.date.today())[0])
     session.flush()
     return Showcase(
         emails={role: user.email for role, user in seeded.users.items()},
         learner_id=learner.id, enrolment_id=enrolment.id, judged_item_id=judged.id,
         awaiting_item_id=awaiting.id, criterion_id=unit_204[0], signed_off_unit="204",
         sign_off_id=sign_off.id, open_unit_id=unit_node(session, enrolment, "301").id,
-        password_token=token)
+        password_token=token, plan_id=plan.id)
