@@ -25,7 +25,7 @@ from portfolio.core.web import Outcome, committing
 from portfolio.evidence.models import METHODS, SETTINGS
 from portfolio.extensions import db
 from portfolio.quality import plans, strategy
-from portfolio.quality.generator import NO_EVIDENCE, OWN_WORK
+from portfolio.quality.generator import OWN_WORK, is_new_to_centre
 from portfolio.quality.models import SamplingPlan
 from portfolio.quality.plan_forms import (
     NewPlanForm,
@@ -42,7 +42,7 @@ from portfolio.quality.plan_permissions import (
     can_view_plan,
     can_view_plans,
 )
-from portfolio.quality.selection import ELEMENT_KINDS, Gap
+from portfolio.quality.selection import ELEMENT_KINDS, Gap, rate_target
 
 T = TypeVar("T")
 
@@ -264,7 +264,12 @@ def coverage(plan_id: int):
         missing[gap.kind] += 1
     rows = [(label, len(totals[kind]) - missing[kind], len(totals[kind]))
             for kind, label in ELEMENT_KINDS.items()]
+    new = (context["strategy"].every_unit_of_new_qualification
+           and is_new_to_centre(db.session, plan.centre_id, plan.qualification_id,
+                                context["strategy"], plan.cycle_starts_on))
+    rate = 100 if new else context["band"].rate
     labelled = [(gap, _gap_label(gap, context["learners"], context["units"])) for gap in gaps]
-    return render_template("quality/plans/coverage.html", rows=rows, gaps=labelled,
-                           no_evidence=NO_EVIDENCE, **context)
+    return render_template("quality/plans/coverage.html", rows=rows, gaps=labelled, rate=rate,
+                           new_qualification=new,
+                           target=rate_target(len(context["pairs"]), rate), **context)
 

@@ -88,7 +88,7 @@ def test_another_centres_admin_sets_only_their_own_strategy(session, people, log
     assert strategy_in_force(session, people.other_centre.id).new_percent == 75
 
 
-@pytest.mark.parametrize("who", ["iqa1", "iqa2", "assessor1", "learner1"])
+@pytest.mark.parametrize("who", ["iqa1", "iqa2", "assessor1", "assessor2", "learner1"])
 def test_only_admins_reach_the_strategy(people, login, who):
     client = login(getattr(people, who))
     assert client.get("/quality/plans/strategy").status_code == 404
@@ -105,6 +105,8 @@ def test_the_iqa_makes_a_plan_from_the_generators_proposal(session, people, plan
     assert 'id="record-missing"' in page and "Lena" not in page
     coverage = text(login(people.iqa1).get(f"/quality/plans/{plan.id}/coverage"))
     assert "no evidence of it has been judged by the assessor yet" in coverage
+    assert "2 of the assessor's 3 learner x unit pairs planned; the strategy asks for 3" in coverage
+    assert "only 2 have judged evidence to sample so far" in coverage
     assert count_rows(session, AuditEvent, AuditEvent.action == "sampling_plan.created") == 1
     again = _post(login(people.iqa1), "/quality/plans/", {
         "assessor_id": people.assessor1.id, "qualification_id": people.enrolment1.qualification_id,
