@@ -44,7 +44,9 @@ def create_app(settings=None, **overrides):
     from portfolio.notifications import receivers  # noqa: F401  (tells people of events)
     from portfolio.notifications.cli import notifications_cli
     from portfolio.notifications.views import blueprint as notifications_blueprint
+    from portfolio.quality import models as quality_models  # noqa: F401  (until its views)
     from portfolio.quality.cli import quality_cli
+    from portfolio.quality.plan_views import blueprint as plans_blueprint
     from portfolio.quality.standardisation_views import blueprint as standardisation_blueprint
     from portfolio.quality.trail_views import blueprint as trail_blueprint
     from portfolio.quality.views import blueprint as quality_blueprint
@@ -91,6 +93,7 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(countersigning_blueprint)
     app.register_blueprint(notifications_blueprint)
     app.register_blueprint(trail_blueprint)
+    app.register_blueprint(plans_blueprint)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(backup_cli)

@@ -7,6 +7,7 @@ a request too (a command that records a decision).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ from portfolio.quality.events import (
     sample_recorded,
 )
 from portfolio.quality.models import SAMPLE_OUTCOMES
+from portfolio.quality.plan_events import strategy_revised
 from portfolio.quality.standardisation_events import action_agreed, activity_planned, round_opened
 from portfolio.quality.standardisation_models import StandardisationAction, StandardisationActivity
 
@@ -224,3 +226,10 @@ def standardisation_action_owner(session: Session, occurrence: Occurrence) -> No
           f"An action from the standardisation “{occurrence.data['activity']}” is yours, due "
           f"{long_date(action.due_on)}: {action.text}",
           path("standardisation.result", activity_id=action.activity_id))
+@strategy_revised.connect
+def strategy_revised_for_iqas(session: Session, occurrence: Occurrence) -> None:
+    """The centre's IQAs plan by the strategy."""
+    iqas = session.scalars(sa.select(User.id).where(User.holding("iqa", occurrence.centre_id)))
+    _tell(session, occurrence, list(iqas), "sampling_strategy_revised",
+          f"{_name(session, occurrence.actor_id)} changed the centre's sampling strategy: plans "
+          f"you make from now on follow it.", path("plans.index"))

@@ -46,6 +46,7 @@ KINDS = {
     "standardisation_opened": "A standardisation round is open",
     "standardisation_action": "An action from a standardisation is yours",
     "countersigned": "Your decision, sign-off or sample has been countersigned",
+    "sampling_strategy_revised": "The centre's sampling strategy has changed",
 }
 #: Longest sentence kept (the column's size).
 TEXT_LENGTH = 300

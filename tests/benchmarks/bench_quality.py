@@ -72,7 +72,28 @@ MEASURES = [
     Measure("trail figures CSV", lambda b: b.get(f"/quality/trail/figures.csv?{b.year}"), 2.0),
     Measure("trail samples CSV", lambda b: b.get(f"/quality/trail/samples.csv?{b.year}")),
     Measure("trail PDF", lambda b: b.get(f"/quality/trail/trail.pdf?{b.year}")),
+    Measure("proposing a plan for one assessor", lambda b: b.in_app(
+        lambda session: _propose_plan(session, b.centre)), 1.0),
 ]
+
+
+def _propose_plan(session, centre):
+    """The generator's proposal for the centre's first IQA and first assessor, on the first
+    qualification, this cycle of the default strategy."""
+    import datetime as dt
+
+    from portfolio.accounts.models import User
+    from portfolio.catalogue import services as catalogue
+    from portfolio.catalogue.models import Qualification
+    from portfolio.quality.generator import propose_plan
+    from portfolio.quality.strategy import DEFAULTS
+    from tests.benchmarks.quality_centre import QUALIFICATIONS
+
+    version = catalogue.find_version(session, QUALIFICATIONS[0])
+    return propose_plan(session, DEFAULTS, session.get(User, centre.iqa_ids[0]),
+                        session.get(User, centre.assessor_ids[0]),
+                        session.get(Qualification, version.qualification_id),
+                        DEFAULTS.cycle_containing(dt.date.today())[0])
 
 
 def run():

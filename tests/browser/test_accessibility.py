@@ -119,6 +119,12 @@ PAGES: dict[str, Page] = {
     "countersigning.index": Page(lambda s: "/countersignatures", (ASSESSOR,)),
     "countersigning.decision": Page(
         lambda s: f"/countersignatures/decisions/{s.countersign_decision_id}", (ASSESSOR,)),
+    "plans.strategy_page": Page(lambda s: "/quality/plans/strategy", (ADMIN,)),
+    "plans.index": Page(lambda s: "/quality/plans/", (IQA, ADMIN)),
+    "plans.show": Page(lambda s: f"/quality/plans/{s.plan_id}", (IQA, ADMIN)),
+    "plans.edit": Page(lambda s: f"/quality/plans/{s.plan_id}/edit", (IQA,)),
+    "plans.history": Page(lambda s: f"/quality/plans/{s.plan_id}/history", (IQA, ADMIN)),
+    "plans.coverage": Page(lambda s: f"/quality/plans/{s.plan_id}/coverage", (IQA, ADMIN)),
 }
 
 def _cases():

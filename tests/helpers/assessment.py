@@ -33,8 +33,8 @@ def criteria_of(session, enrolment, number: str, count: int | None = None) -> li
     return ids if count is None else ids[:count]
 
 
-def add_item(session, enrolment, criteria, title=None, files=1, resubmission_of=None
-             ) -> EvidenceItem:
+def add_item(session, enrolment, criteria, title=None, files=1, resubmission_of=None,
+             method="product", setting="workplace") -> EvidenceItem:
     """An item created by the evidence service from upload rows (as if streamed to storage)."""
     learner = session.get(User, enrolment.learner_id)
     uploads = []
@@ -49,7 +49,7 @@ def add_item(session, enrolment, criteria, title=None, files=1, resubmission_of=
     session.flush()
     details = evidence.ItemDetails(
         title=title or f"Evidence {next(_numbers)}", description="Notes",
-        evidence_date=dt.date(2026, 10, 1), method="product", setting="workplace")
+        evidence_date=dt.date(2026, 10, 1), method=method, setting=setting)
     return evidence.create_item(session, enrolment, learner, details, [u.id for u in uploads],
                                 criteria, declared=True, resubmission_of=resubmission_of)
 

@@ -1,9 +1,10 @@
 """One centre with something on every page, for the tests that visit every page (accessibility,
 print): a person of each role, the learner enrolled on 600/1636/X with an item judged (one
 criterion not yet met, with feedback), unit 204 met, declared and signed off, an item awaiting a
-decision, an IQA's sample with an open action and a planned one, a standardisation still blind
-and one open, a trainee assessor's decision awaiting the assessor's countersignature, the
-notifications those made, and a password link for the logged-out pages."""
+decision, an IQA's sample with an open action and a planned one, the IQA's sampling plan of the
+assessor's work, a standardisation still blind and one open, a trainee assessor's decision
+awaiting the assessor's countersignature, the notifications those made, and a password link for
+the logged-out pages."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from dataclasses import dataclass
 
 from portfolio.accounts.links import issue_link
 from portfolio.assessment.units import declare_unit, sign_off_unit
+from portfolio.catalogue.models import Qualification
+from portfolio.quality.plans import create_plan
 from portfolio.quality.reading import sample_context
+from portfolio.quality.strategy import DEFAULTS
 from tests.helpers.assessment import add_item, criteria_of, decide, unit_node
 from tests.helpers.browser import seed_enrolment
 from tests.helpers.countersigning import seed_awaiting_countersignature
@@ -48,6 +52,8 @@ class Showcase:
     agreed_standardisation_id: int
     #: A decision of a trainee assessor's awaiting the showcase assessor's countersignature.
     countersign_decision_id: int
+    #: The IQA's sampling plan of the assessor's work in the current cycle.
+    plan_id: int
 
 
 def seed_showcase(session) -> Showcase:
@@ -82,6 +88,9 @@ def seed_showcase(session) -> Showcase:
         session, iqa, assessor, enrolment, awaiting)
     countersign = seed_awaiting_countersignature(session, seeded.centre, assessor, iqa,
                                                  "showcase.example.org")
+    plan = create_plan(session, DEFAULTS, iqa, assessor,
+                       session.get(Qualification, enrolment.qualification_id),
+                       DEFAULTS.cycle_containing(dt.date.today())[0])
     session.flush()
     return Showcase(
         emails={role: user.email for role, user in seeded.users.items()},
@@ -91,4 +100,4 @@ def seed_showcase(session) -> Showcase:
         password_token=token, sample_id=sample.id, planned_sample_id=planned.id,
         standardisation_id=blind_id,
         standardised_evidence_id=evidence_id, agreed_standardisation_id=agreed_id,
-        countersign_decision_id=countersign.decision_id)
+        countersign_decision_id=countersign.decision_id, plan_id=plan.id)
