@@ -178,8 +178,8 @@ def fill_quality_centre(session: Session, name: str = "Bench College", *,
                     sha256=digest, size=200_000, content_type="application/pdf",
                     original_name=f"evidence-{i + 1}.pdf", uploaded_at=created)
             for unit_id, criterion_id in criteria[i * CLAIMS_PER_ITEM:(i + 1) * CLAIMS_PER_ITEM]:
-                out.add("criterion_claims", item_id=item_id, criterion_id=criterion_id,
-                        created_at=created)
+                out.add("criterion_claims", item_id=item_id, enrolment_id=enrolment_id,
+                        criterion_id=criterion_id, created_at=created)
                 met = rng.random() < 0.9
                 decision_id = out.add(
                     "decisions", enrolment_id=enrolment_id, criterion_id=criterion_id,
@@ -190,7 +190,8 @@ def fill_quality_centre(session: Session, name: str = "Bench College", *,
                 decisions_of[enrolment_id, unit_id].append(
                     (decision_id, item_id, digest, decided))
                 if assessor_id in working_towards and rng.random() < 0.8:
-                    out.add("countersignatures", decision_id=decision_id, by_id=countersigner,
+                    out.add("countersignatures", enrolment_id=enrolment_id,
+                            decision_id=decision_id, by_id=countersigner,
                             at=decided + dt.timedelta(days=2))
 
     sampled_units = defaultdict(list)  # enrolment -> units with decisions
