@@ -21,8 +21,7 @@ from portfolio.assessment.pathway import current_pathways
 from portfolio.assessment.progress import evaluation_of
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import UTCDateTime, plain_rows, utcnow
-from portfolio.core.memo import database_memo
-from portfolio.core.transaction import has_written
+from portfolio.core.memo import read_through
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
 #: How many portfolios' counts each process keeps per database.
@@ -113,19 +112,17 @@ def _met_by_unit(session: Session, enrolment_ids: Sequence[int]) -> dict[int, di
     portfolio's latest decision and countersignature: both are only ever added, a portfolio's
     one at a time under its lock, so while the latest are the same its current decisions are
     too. Two probes per portfolio rather than a count over every decision of the caseload."""
-    if has_written(session):
-        return _count_met(session, enrolment_ids)
-    latest = {enrolment_id: tuple(ids) for enrolment_id, *ids in plain_rows(
+    return read_through(session, "met by unit", MET_COUNTS_KEPT, enrolment_ids,
+                        lambda ids: _latest_records(session, ids),
+                        lambda ids: _count_met(session, ids))
+
+
+def _latest_records(session: Session, enrolment_ids: Sequence[int]) -> dict[int, tuple]:
+    return {enrolment_id: tuple(ids) for enrolment_id, *ids in plain_rows(
         session, sa.select(Enrolment.id, *(
             sa.select(sa.func.max(model.id)).where(model.enrolment_id == Enrolment.id)
             .scalar_subquery() for model in (Decision, Countersignature)))
         .where(Enrolment.id.in_(enrolment_ids)))}
-    kept = database_memo(session, "met by unit", MET_COUNTS_KEPT)
-    missing = [e for e in enrolment_ids if (e, latest[e]) not in kept]
-    fresh = _count_met(session, missing) if missing else {}
-    return {e: kept.get((e, latest[e]), lambda e=e: fresh[e] if e in fresh
-                        else _count_met(session, [e])[e])
-            for e in enrolment_ids}
 
 
 def _count_met(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[int, int]]:

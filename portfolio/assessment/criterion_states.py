@@ -5,9 +5,9 @@ Reading them is most of the work of the progress page, the grid and the judge pa
 current decisions and thousands of claims. So each process keeps a portfolio's statuses while its
 records stay as they were, keyed by a fingerprint read from those records each time (how many
 decisions, countersignatures, claims and items there are, the latest of each, how many items are
-withdrawn): no
-writer has to remember to forget them, and a change made by another process shows at once. A
-transaction that has written reads afresh and keeps nothing, since it may yet roll back.
+withdrawn): no writer has to remember to forget them, and a change made by another process shows
+at once. A transaction that has written reads afresh and keeps nothing, since it may yet roll
+back.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import OUTCOMES, Countersignature, Decision, UnitSignOff
 from portfolio.core.db import plain_rows
-from portfolio.core.memo import database_memo
-from portfolio.core.transaction import has_written
+from portfolio.core.memo import read_through
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
 STATUS_LABELS = {
@@ -80,6 +79,8 @@ class CurrentDecision:
     outcome: str
     decided_at: dt.datetime
     assessor_id: int
+    #: Made where it must be countersigned and not yet countersigned: it does not count yet.
+    awaiting_countersignature: bool = False
 
     @property
     def outcome_label(self) -> str:
@@ -95,25 +96,22 @@ class CriterionState:
     decision: CurrentDecision | None = None
     claims: int = 0
     pending: int = 0
-    #: The current decision awaits countersignature: it does not count yet.
-    awaiting_countersignature: bool = False
 
     @property
     def label(self) -> str:
         return STATUS_LABELS[self.status]
 
     @classmethod
-    def of(cls, decision: CurrentDecision | None, claims: int, pending: int,
-           awaiting_countersignature: bool = False) -> CriterionState:
+    def of(cls, decision: CurrentDecision | None, claims: int, pending: int) -> CriterionState:
         if decision is not None and decision.outcome == "met":
-            status = "awaiting_countersignature" if awaiting_countersignature else "met"
+            status = "awaiting_countersignature" if decision.awaiting_countersignature else "met"
         elif pending:
             status = "claimed"
         elif decision is not None:
             status = "not_yet_met"
         else:
             status = "claimed" if claims else "not_started"
-        return cls(status, decision, claims, pending, awaiting_countersignature)
+        return cls(status, decision, claims, pending)
 
 
 #: A criterion nothing has touched.
@@ -127,26 +125,15 @@ def criterion_states(session: Session, enrolment_ids: Sequence[int]
                      ) -> dict[int, dict[int, CriterionState]]:
     """Per enrolment, the state of each criterion something has touched (others are
     :data:`NOT_STARTED`), in a fixed number of queries."""
-    if has_written(session):
-        return _read(session, enrolment_ids)
-    kept = database_memo(session, "criterion states", PORTFOLIOS_KEPT)
-    fingerprints = _fingerprints(session, enrolment_ids)
-    missing = [e for e in enrolment_ids if (e, fingerprints[e]) not in kept]
-    fresh = _read(session, missing) if missing else {}
-
-    def read(enrolment_id: int) -> dict[int, CriterionState]:
-        # Kept a moment ago but forgotten since, under many portfolios at once: read it alone.
-        return (fresh[enrolment_id] if enrolment_id in fresh
-                else _read(session, [enrolment_id])[enrolment_id])
-
-    return {e: kept.get((e, fingerprints[e]), lambda e=e: read(e)) for e in enrolment_ids}
+    return read_through(session, "criterion states", PORTFOLIOS_KEPT, enrolment_ids,
+                        lambda ids: _fingerprints(session, ids), lambda ids: _read(session, ids))
 
 
 def _fingerprints(session: Session, enrolment_ids: Sequence[int]) -> dict[int, tuple]:
     """What changes whenever a portfolio's statuses may: decisions and their countersignatures
-    are only ever added; claims
-    are added and removed (a new one is the latest made, whatever id it reuses); items are added
-    and withdrawn. One pass over each table's rows of these portfolios, by index."""
+    are only ever added; claims are added and removed (a new one is the latest made, whatever id
+    it reuses); items are added and withdrawn. One pass over each table's rows of these
+    portfolios, by index."""
     def summary(model, *columns: sa.ColumnElement) -> sa.Subquery:
         return (sa.select(model.enrolment_id, sa.func.count().label("rows"), *columns)
                 .where(model.enrolment_id.in_(enrolment_ids))
@@ -169,22 +156,17 @@ def _fingerprints(session: Session, enrolment_ids: Sequence[int]) -> dict[int, t
 
 def _read(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[int, CriterionState]]:
     decisions: dict[int, dict[int, CurrentDecision]] = {e: {} for e in enrolment_ids}
-    provisional: set[int] = set()
-    for enrolment_id, criterion_id, awaiting, *decision in plain_rows(session, sa.select(
-            Decision.enrolment_id, Decision.criterion_id, awaiting_countersignature(Decision),
-            Decision.id, Decision.outcome, Decision.decided_at, Decision.assessor_id)
+    for enrolment_id, criterion_id, *decision in plain_rows(session, sa.select(
+            Decision.enrolment_id, Decision.criterion_id, Decision.id, Decision.outcome,
+            Decision.decided_at, Decision.assessor_id, awaiting_countersignature(Decision))
             .where(Decision.enrolment_id.in_(enrolment_ids), not_superseded())):
-        decisions[enrolment_id][criterion_id] = found = CurrentDecision(*decision)
-        if awaiting:
-            provisional.add(found.id)
+        decisions[enrolment_id][criterion_id] = CurrentDecision(*decision)
     counts: dict[int, dict[int, tuple[int, int]]] = {e: {} for e in enrolment_ids}
     for enrolment_id, criterion_id, claimed, decided in plain_rows(
             session, _claim_counts(enrolment_ids)):
         counts[enrolment_id][criterion_id] = (claimed, claimed - decided)
-    return {e: {criterion_id: CriterionState.of(
-                    decisions[e].get(criterion_id), *counts[e].get(criterion_id, (0, 0)),
-                    awaiting_countersignature=criterion_id in decisions[e]
-                    and decisions[e][criterion_id].id in provisional)
+    return {e: {criterion_id: CriterionState.of(decisions[e].get(criterion_id),
+                                                *counts[e].get(criterion_id, (0, 0)))
                 for criterion_id in decisions[e].keys() | counts[e].keys()}
             for e in enrolment_ids}
 

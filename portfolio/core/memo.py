@@ -7,8 +7,10 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Generic, TypeVar
+
+from portfolio.core.transaction import has_written
 
 Value = TypeVar("Value")
 
@@ -57,3 +59,23 @@ def database_memo(session, name: str, size: int) -> Memo:
         if name not in memos:
             memos[name] = Memo(size)
         return memos[name]
+
+
+def read_through(session, name: str, size: int, ids: Sequence[int],
+                 keys_of: Callable[[Sequence[int]], Mapping[int, Hashable]],
+                 read: Callable[[Sequence[int]], Mapping[int, Value]]) -> dict[int, Value]:
+    """Per id, the value kept in the database's memo ``name`` under the key ``keys_of`` gives it
+    now, the missing ones read together by ``read``. A transaction that has written reads
+    everything afresh and keeps nothing: what it reads may yet be rolled back."""
+    if has_written(session):
+        return dict(read(ids))
+    keys = keys_of(ids)
+    kept = database_memo(session, name, size)
+    missing = [i for i in ids if (i, keys[i]) not in kept]
+    fresh = read(missing) if missing else {}
+
+    def fetch(i: int) -> Value:
+        # Kept a moment ago but forgotten since, under many ids at once: read it alone.
+        return fresh[i] if i in fresh else read([i])[i]
+
+    return {i: kept.get((i, keys[i]), lambda i=i: fetch(i)) for i in ids}
