@@ -56,8 +56,9 @@ def test_withdrawing_while_the_assessor_judges(fresh):
         db.session.remove()
     assert ended_at is not None and statuses[1] == 302, statuses
     # Judged first (302), or refused: the page gone (404), or the judging page again with the
-    # service's message (200) when the withdrawal committed while the judgement waited.
-    assert statuses[0] in (200, 302, 404), statuses
+    # service's message (422, as every refused judgement) when the withdrawal committed while
+    # the judgement waited.
+    assert statuses[0] in (302, 404, 422), statuses
     assert (statuses[0] == 302) == bool(decided), statuses
     assert all(when <= ended_at for when in decided), (statuses, decided, ended_at)
 
