@@ -22,9 +22,18 @@ CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 @dataclass(frozen=True)
 class Gunicorn:
     port: int
-    pid: int
+    #: gunicorn's master process (the pid is ``process.pid``).
+    process: subprocess.Popen
     #: gunicorn's standard error: its own messages and the application's tracebacks.
     log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+#: The command an operator runs, installed beside this interpreter.
+PORTFOLIO_COMMAND = Path(sys.executable).with_name("portfolio")
 
 
 @contextmanager
@@ -35,17 +44,43 @@ def gunicorn_serving(environment: dict[str, str], log: Path,
     environment) and gunicorn's command-line ``options``. The database must be migrated already.
     Stopped (by its pid) on leaving."""
     port = free_port()
+    with _serving([sys.executable, "-m", "gunicorn", "-c", str(CONFIG),
+                   "--bind", f"127.0.0.1:{port}", *options, "portfolio:create_app()"],
+                  port, environment, log, "gunicorn") as server:
+        yield server
+
+
+@contextmanager
+def production_serving(environment: dict[str, str], log: Path,
+                       options: tuple[str, ...] = ()) -> Iterator[Gunicorn]:
+    """``portfolio serve --production --bind 127.0.0.1:<free port>`` with ``options``, as an
+    operator starts it (the installed ``portfolio`` command), otherwise as
+    :func:`gunicorn_serving`. Its pid is gunicorn's master: the command replaces itself."""
+    port = free_port()
+    with _serving([str(PORTFOLIO_COMMAND), "serve", "--production",
+                   "--bind", f"127.0.0.1:{port}", *options],
+                  port, environment, log, "portfolio serve --production") as server:
+        yield server
+
+
+def environment_without_settings(environment: dict[str, str]) -> dict[str, str]:
+    """This process's environment without its ``PORTFOLIO_*`` settings, plus ``environment``."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PORTFOLIO_")}
+    return {**inherited, **environment}
+
+
+@contextmanager
+def _serving(command: list[str], port: int, environment: dict[str, str], log: Path,
+             name: str) -> Iterator[Gunicorn]:
     with open(log, "wb") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "--bind", f"127.0.0.1:{port}",
-             *options, "portfolio:create_app()"],
-            cwd=ROOT, env={**inherited, **environment}, stdout=subprocess.DEVNULL, stderr=errors)
+            command, cwd=ROOT, env=environment_without_settings(environment),
+            stdout=subprocess.DEVNULL, stderr=errors)
     try:
-        wait_until_answering(process, port, log, "gunicorn")
-        yield Gunicorn(port, process.pid, log)
+        wait_until_answering(process, port, log, name)
+        yield Gunicorn(port, process, log)
     finally:
-        process.terminate()  # SIGTERM: gunicorn's graceful stop
+        process.terminate()  # SIGTERM: gunicorn's graceful stop (nothing if it has exited)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
