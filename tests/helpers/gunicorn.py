@@ -1,5 +1,6 @@
 """The production server in a subprocess: gunicorn with the shipped configuration
-(``deploy/gunicorn.conf.py``) on a free loopback port, and visitors that keep their connection
+(``deploy/gunicorn.conf.py``) on a free loopback port, started directly or by
+``portfolio serve --production``, and visitors that keep their connection
 open between requests as browsers do."""
 
 from __future__ import annotations
@@ -61,6 +62,17 @@ def production_serving(environment: dict[str, str], log: Path,
                    "--bind", f"127.0.0.1:{port}", *options],
                   port, environment, log, "portfolio serve --production") as server:
         yield server
+
+
+def production_settings(store, instance: Path, database_url: str | None = None
+                        ) -> dict[str, str]:
+    """The ``PORTFOLIO_*`` settings of a production server on the S3 ``store`` (an embedded
+    one's address and keys) and ``database_url`` (none: the instance folder's SQLite)."""
+    return {"PORTFOLIO_INSTANCE_PATH": str(instance), "PORTFOLIO_SECRET_KEY": "production-test",
+            "PORTFOLIO_S3_ENDPOINT_URL": store.endpoint_url, "PORTFOLIO_S3_BUCKET": store.bucket,
+            "PORTFOLIO_S3_ACCESS_KEY": store.access_key,
+            "PORTFOLIO_S3_SECRET_KEY": store.secret_key,
+            **({"PORTFOLIO_DATABASE_URL": database_url} if database_url else {})}
 
 
 def environment_without_settings(environment: dict[str, str]) -> dict[str, str]:

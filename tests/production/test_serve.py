@@ -16,6 +16,7 @@ from tests.helpers.gunicorn import (
     PORTFOLIO_COMMAND,
     environment_without_settings,
     production_serving,
+    production_settings,
 )
 from tests.helpers.live_server import Visitor
 
@@ -28,16 +29,6 @@ pytestmark = [pytest.mark.production,
 REFUSAL_TIMEOUT = 60
 
 
-def settings_for(store, instance, database_url: str | None = None) -> dict[str, str]:
-    """The production settings: the suite's S3 store and ``database_url`` (none: the instance
-    folder's SQLite)."""
-    return {"PORTFOLIO_INSTANCE_PATH": str(instance), "PORTFOLIO_SECRET_KEY": "production-test",
-            "PORTFOLIO_S3_ENDPOINT_URL": store.endpoint_url, "PORTFOLIO_S3_BUCKET": store.bucket,
-            "PORTFOLIO_S3_ACCESS_KEY": store.access_key,
-            "PORTFOLIO_S3_SECRET_KEY": store.secret_key,
-            **({"PORTFOLIO_DATABASE_URL": database_url} if database_url else {})}
-
-
 def refused(settings: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
     return subprocess.run([str(PORTFOLIO_COMMAND), "serve", "--production"], cwd=tmp_path,
                           env=environment_without_settings(settings), capture_output=True,
@@ -48,7 +39,7 @@ def test_serve_production_becomes_gunicorn_and_stops_on_sigterm(tmp_path, store)
     with app_on_new_database(tmp_path, specs=[]) as app:
         with app.app_context():
             url = db.engine.url.render_as_string(hide_password=False)
-        settings = settings_for(store, tmp_path / "instance", url)
+        settings = production_settings(store, tmp_path / "instance", url)
         log = tmp_path / "production.log"
         with production_serving(settings, log, ("--workers", "2")) as server:
             assert Visitor(server.port).get("/login").status == 200
@@ -68,7 +59,7 @@ def test_serve_production_becomes_gunicorn_and_stops_on_sigterm(tmp_path, store)
 
 
 def test_serve_production_refuses_without_an_s3_store(tmp_path, store):
-    settings = settings_for(store, tmp_path / "instance")
+    settings = production_settings(store, tmp_path / "instance")
     del settings["PORTFOLIO_S3_ENDPOINT_URL"]
     result = refused(settings, tmp_path)
     assert result.returncode == 2
@@ -79,7 +70,7 @@ def test_serve_production_refuses_without_an_s3_store(tmp_path, store):
 
 def test_serve_production_refuses_a_database_not_at_the_latest_revision(tmp_path, store):
     with databases.database_on(databases.SERVER_URL, tmp_path) as url:
-        result = refused(settings_for(store, tmp_path / "instance", url), tmp_path)
+        result = refused(production_settings(store, tmp_path / "instance", url), tmp_path)
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Error: The database is at no revision (empty), not the latest "
