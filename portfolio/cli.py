@@ -155,7 +155,8 @@ def _refuse_unless_migrated(engine) -> None:
             current = (set(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
                        if sa.inspect(connection).has_table("alembic_version") else set())
     except sa.exc.OperationalError as error:
-        raise ProductionRefusal(f"The database does not answer: {error.orig}".strip()) from None
+        answer = " ".join(str(error.orig).split())  # the driver's message may span lines
+        raise ProductionRefusal(f"The database does not answer: {answer}") from None
     if current != set(scripts.get_heads()):
         at = ", ".join(sorted(current)) or "no revision (empty)"
         raise ProductionRefusal(
