@@ -1,5 +1,6 @@
 """The production server in a subprocess: gunicorn with the shipped configuration
-(``deploy/gunicorn.conf.py``) on a free loopback port, and visitors that keep their connection
+(``deploy/gunicorn.conf.py``) on a free loopback port, started directly or by
+``portfolio serve --production``, and visitors that keep their connection
 open between requests as browsers do."""
 
 from __future__ import annotations
@@ -22,9 +23,18 @@ CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 @dataclass(frozen=True)
 class Gunicorn:
     port: int
-    pid: int
+    #: gunicorn's master process (the pid is ``process.pid``).
+    process: subprocess.Popen
     #: gunicorn's standard error: its own messages and the application's tracebacks.
     log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+#: The command an operator runs, installed beside this interpreter.
+PORTFOLIO_COMMAND = Path(sys.executable).with_name("portfolio")
 
 
 @contextmanager
@@ -35,17 +45,54 @@ def gunicorn_serving(environment: dict[str, str], log: Path,
     environment) and gunicorn's command-line ``options``. The database must be migrated already.
     Stopped (by its pid) on leaving."""
     port = free_port()
+    with _serving([sys.executable, "-m", "gunicorn", "-c", str(CONFIG),
+                   "--bind", f"127.0.0.1:{port}", *options, "portfolio:create_app()"],
+                  port, environment, log, "gunicorn") as server:
+        yield server
+
+
+@contextmanager
+def production_serving(environment: dict[str, str], log: Path,
+                       options: tuple[str, ...] = ()) -> Iterator[Gunicorn]:
+    """``portfolio serve --production --bind 127.0.0.1:<free port>`` with ``options``, as an
+    operator starts it (the installed ``portfolio`` command), otherwise as
+    :func:`gunicorn_serving`. Its pid is gunicorn's master: the command replaces itself."""
+    port = free_port()
+    with _serving([str(PORTFOLIO_COMMAND), "serve", "--production",
+                   "--bind", f"127.0.0.1:{port}", *options],
+                  port, environment, log, "portfolio serve --production") as server:
+        yield server
+
+
+def production_settings(store, instance: Path, database_url: str | None = None
+                        ) -> dict[str, str]:
+    """The ``PORTFOLIO_*`` settings of a production server on the S3 ``store`` (an embedded
+    one's address and keys) and ``database_url`` (none: the instance folder's SQLite)."""
+    return {"PORTFOLIO_INSTANCE_PATH": str(instance), "PORTFOLIO_SECRET_KEY": "production-test",
+            "PORTFOLIO_S3_ENDPOINT_URL": store.endpoint_url, "PORTFOLIO_S3_BUCKET": store.bucket,
+            "PORTFOLIO_S3_ACCESS_KEY": store.access_key,
+            "PORTFOLIO_S3_SECRET_KEY": store.secret_key,
+            **({"PORTFOLIO_DATABASE_URL": database_url} if database_url else {})}
+
+
+def environment_without_settings(environment: dict[str, str]) -> dict[str, str]:
+    """This process's environment without its ``PORTFOLIO_*`` settings, plus ``environment``."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PORTFOLIO_")}
+    return {**inherited, **environment}
+
+
+@contextmanager
+def _serving(command: list[str], port: int, environment: dict[str, str], log: Path,
+             name: str) -> Iterator[Gunicorn]:
     with open(log, "wb") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "--bind", f"127.0.0.1:{port}",
-             *options, "portfolio:create_app()"],
-            cwd=ROOT, env={**inherited, **environment}, stdout=subprocess.DEVNULL, stderr=errors)
+            command, cwd=ROOT, env=environment_without_settings(environment),
+            stdout=subprocess.DEVNULL, stderr=errors)
     try:
-        wait_until_answering(process, port, log, "gunicorn")
-        yield Gunicorn(port, process.pid, log)
+        wait_until_answering(process, port, log, name)
+        yield Gunicorn(port, process, log)
     finally:
-        process.terminate()  # SIGTERM: gunicorn's graceful stop
+        process.terminate()  # SIGTERM: gunicorn's graceful stop (nothing if it has exited)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
