@@ -34,3 +34,24 @@ max_requests_jitter = 1_000
 errorlog = "-"
 loglevel = "info"
 # No preload_app: each worker opens its own database connections after the fork.
+
+
+def on_starting(server):
+    """With ``PROMETHEUS_MULTIPROC_DIR`` set, the workers' metrics go to files there: the
+    directory is created, and emptied of an earlier run's files, whose counts would otherwise
+    be added to this run's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    """A worker that exits (restarted after ``max_requests``, or crashed) keeps its counts in
+    the sum; only its live gauges are dropped."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
