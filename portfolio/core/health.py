@@ -23,6 +23,8 @@ from portfolio.core.storage import DeadlinePassed, ObjectStore, s3_client
 from portfolio.extensions import db
 
 blueprint = Blueprint("health", __name__)
+#: What each check asks, as its errors name it.
+SUBJECTS = {"database": "The database", "store": "The object store"}
 
 
 @blueprint.get("/healthz")
@@ -94,7 +96,7 @@ class Readiness:
             else:
                 results[name] = {"ok": False,
                                  "seconds": round(time.monotonic() - started, 4),
-                                 "error": f"No answer within {self.timeout:g} s."}
+                                 "error": self._not_answering(name)}
         return results
 
     def _query_database(self) -> None:
@@ -120,6 +122,9 @@ class Readiness:
         client, bucket = self._store_client, store.bucket
         return lambda: client.head_bucket(Bucket=bucket)
 
+    def _not_answering(self, name: str) -> str:
+        return f"{SUBJECTS[name]} did not answer within {self.timeout:g} s."
+
     def _explain_database(self, error: Exception) -> str:
         """The driver's first line says why (refused, unknown host, no such file); a password
         it might quote is masked."""
@@ -133,7 +138,7 @@ class Readiness:
 
     def _explain_store(self, error: Exception) -> str:
         if isinstance(error, ReadTimeoutError | ConnectTimeoutError | DeadlinePassed):
-            return f"The object store did not answer within {self.timeout:g} s."
+            return self._not_answering("store")
         if isinstance(error, BotoConnectionError):
             return "Cannot connect to the object store."
         if isinstance(error, ClientError):
