@@ -33,6 +33,19 @@ max_requests_jitter = 1_000
 #: Errors and tracebacks on standard error; the access log is the reverse proxy's job.
 errorlog = "-"
 loglevel = "info"
+if os.environ.get("PORTFOLIO_LOG_FORMAT", "").strip().lower() == "json":
+    # gunicorn's own lines (starting, a worker timed out) as JSON too, through the root
+    # logger's handler, which the application then finds in place and keeps.
+    logconfig_dict = {
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+        "handlers": {"json": {"class": "portfolio.core.logs.JsonHandler",
+                              "stream": "ext://sys.stderr"}},
+        "formatters": {},
+    }
 # No preload_app: each worker opens its own database connections after the fork.
 
 
