@@ -8,10 +8,11 @@ import socket
 import threading
 import time
 
+import pytest
 from flask import g
 
 from portfolio import create_app
-from portfolio.config import Settings
+from portfolio.config import Settings, SettingsError
 from tests.helpers.app import app_on_new_database
 from tests.helpers.queries import count_queries
 from tests.helpers.storage_server import free_port, hung, start_test_store
@@ -150,3 +151,9 @@ def test_readyz_is_503_when_the_store_stops_or_hangs(tmp_path):
                 "Cannot connect to the object store.")
     finally:
         store.stop()
+
+
+def test_the_ready_timeout_is_at_least_a_second():
+    assert Settings.from_environ({}).ready_timeout_seconds == 3
+    with pytest.raises(SettingsError, match="PORTFOLIO_READY_TIMEOUT_SECONDS: expected 1 or"):
+        Settings.from_environ({"PORTFOLIO_READY_TIMEOUT_SECONDS": "0"})

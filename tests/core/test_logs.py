@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from portfolio.config import Settings, SettingsError
 from portfolio.core.logs import JsonHandler
 from tests.helpers.app import make_app
 
@@ -98,3 +99,10 @@ def test_a_line_logged_during_a_request_carries_its_id_and_traceback(json_app, l
     assert inside["level"] == "ERROR" and inside["logger"] == "portfolio.somewhere"
     assert "Traceback" in inside["exc_info"] and "ZeroDivisionError" in inside["exc_info"]
     assert outside["request_id"] is None and "exc_info" not in outside
+
+
+def test_the_log_format_is_text_or_json():
+    assert Settings.from_environ({}).log_format == "text"
+    assert Settings.from_environ({"PORTFOLIO_LOG_FORMAT": "json"}).log_format == "json"
+    with pytest.raises(SettingsError, match="PORTFOLIO_LOG_FORMAT: expected text or json"):
+        Settings.from_environ({"PORTFOLIO_LOG_FORMAT": "xml"})
