@@ -103,15 +103,22 @@ def silent_server():
         yield listener.getsockname()[1]
 
 
-def _readiness_threads() -> int:
-    return sum(1 for thread in threading.enumerate() if thread.name == "readiness check")
+def _readiness_threads(at_most: int, within: float = 5) -> int:
+    """The readiness checks' threads alive, once there are ``at_most`` or after ``within``
+    seconds (a finished check's thread takes a moment to end)."""
+    deadline = time.monotonic() + within
+    while True:
+        alive = sum(1 for thread in threading.enumerate() if thread.name == "readiness check")
+        if alive <= at_most or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
 
 
 def test_readyz_answers_within_its_timeout_while_the_database_hangs(tmp_path):
     with silent_server() as port:
         app = _unreachable_app(tmp_path, f"postgresql+psycopg://portfolio@127.0.0.1:{port}/x")
         client = app.test_client()
-        threads_before = _readiness_threads()
+        assert _readiness_threads(at_most=0) == 0, "another test's check is still running"
         for _ in range(3):
             started = time.monotonic()
             response = client.get("/readyz")
@@ -121,7 +128,7 @@ def test_readyz_answers_within_its_timeout_while_the_database_hangs(tmp_path):
                 "The database did not answer within 1 s.")
             assert took < 1 + SLACK_SECONDS
         # The hung check is waited for again, not started once per probe.
-        assert _readiness_threads() - threads_before == 1
+        assert _readiness_threads(at_most=1) == 1
 
 
 def test_readyz_is_503_when_the_store_stops_or_hangs(tmp_path):
