@@ -67,4 +67,38 @@ control_socket_disable = True
 #: Errors and tracebacks on standard error; the access log is the reverse proxy's job.
 errorlog = "-"
 loglevel = "info"
+if os.environ.get("PORTFOLIO_LOG_FORMAT", "").strip().lower() == "json":
+    # gunicorn's own lines (starting, a worker timed out) as JSON too, through the root
+    # logger's handler, which the application then finds in place and keeps.
+    logconfig_dict = {
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+        "handlers": {"json": {"class": "portfolio.core.logs.JsonHandler",
+                              "stream": "ext://sys.stderr"}},
+        "formatters": {},
+    }
 # No preload_app: each worker opens its own database connections after the fork.
+
+
+def on_starting(server):
+    """With ``PROMETHEUS_MULTIPROC_DIR`` set, the workers' metrics go to files there: the
+    directory is created, and emptied of an earlier run's files, whose counts would otherwise
+    be added to this run's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    """A worker that exits (restarted after ``max_requests``, or crashed) keeps its counts in
+    the sum; only its live gauges are dropped."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

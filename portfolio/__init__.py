@@ -33,9 +33,11 @@ def create_app(settings=None, **overrides):
     from portfolio.core.backup.cli import backup_cli
     from portfolio.core.dates import init_dates
     from portfolio.core.db import configure_engine
-    from portfolio.core.logs import configure_logging
+    from portfolio.core.health import init_health
+    from portfolio.core.logs import configure_logging, init_request_logging
     from portfolio.core.mail.cli import mail_cli
-    from portfolio.core.security import init_security
+    from portfolio.core.metrics import init_metrics
+    from portfolio.core.security import init_security, logged_in_user_id
     from portfolio.core.storage import ObjectStore, StorageConfig
     from portfolio.evidence.cli import storage_cli
     from portfolio.evidence.upload_views import blueprint as uploads_blueprint
@@ -53,7 +55,7 @@ def create_app(settings=None, **overrides):
 
     settings = settings or Settings.from_environ()
     private_instance_folder(settings.instance_path)
-    configure_logging()
+    configure_logging(settings.log_format)
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),
@@ -62,6 +64,8 @@ def create_app(settings=None, **overrides):
     )
     app.config.update(settings.flask_config())
     app.config.update(overrides)
+    # First: its hooks give every request an id before another (CSRF, login) may answer early.
+    init_request_logging(app, settings.log_format, logged_in_user_id)
 
     db.init_app(app)
     with app.app_context():
@@ -69,6 +73,9 @@ def create_app(settings=None, **overrides):
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     init_dates(app)
+    if settings.metrics:
+        init_metrics(app)
+    init_health(app, settings.ready_timeout_seconds)
     init_security(app, login_manager, lambda token: sessions.load_user(db.session, token),
                   settings.trusted_proxies)
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(ValueError):
@@ -86,8 +87,22 @@ class Settings:
     mail_retry_seconds: int = 60
     #: Attempts before a mail is given up (kept with its last error: ``portfolio mail status``).
     mail_max_attempts: int = 12
+    #: Seconds each of ``/readyz``'s checks (the database, the store) may take before it counts
+    #: as not answering; the checks run side by side, so the page answers within about this.
+    ready_timeout_seconds: int = 3
+    #: Serve ``/metrics`` (Prometheus's text format) and count requests for it. Off: 404.
+    metrics: bool = False
+    #: ``text`` (lines for people) or ``json`` (one JSON object a line, with the request id,
+    #: and an access line per request).
+    log_format: str = "text"
 
     def __post_init__(self) -> None:
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(f"PORTFOLIO_LOG_FORMAT: expected text or json, got "
+                                f"{self.log_format!r}")
+        if self.ready_timeout_seconds < 1:
+            raise SettingsError(f"PORTFOLIO_READY_TIMEOUT_SECONDS: expected 1 or more, got "
+                                f"{self.ready_timeout_seconds}")
         # Mail settings are read by a worker long after start-up: a mistake is told now.
         if self.smtp_url:
             url = urlsplit(self.smtp_url)

@@ -11,9 +11,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portfolio.config import SettingsError
 
+#: Endpoints for machines (a load balancer's probe, a metrics scraper): no login, and the
+#: session is never read, so no cookie is set and no login session is touched.
+SESSIONLESS_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "metrics.scrape"})
 #: Endpoints reachable without logging in; everything else needs a session.
 PUBLIC_ENDPOINTS = frozenset({"accounts.login", "passwords.forgot", "passwords.set_password",
-                              "static"})
+                              "static"}) | SESSIONLESS_ENDPOINTS
 
 
 def init_security(app: Flask, login_manager, load_user, trusted_proxies: int = 0) -> None:
@@ -52,9 +55,17 @@ def init_security(app: Flask, login_manager, load_user, trusted_proxies: int = 0
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if current_user.is_authenticated:
+        if request.endpoint in SESSIONLESS_ENDPOINTS or current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def logged_in_user_id() -> int | None:
+    """The id of the user the request's session belongs to, or None; never loads a session
+    for an endpoint that must not read one."""
+    if request.endpoint in SESSIONLESS_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    return current_user.id
 
 
 def safe_next_url(target: str | None, default_endpoint: str = "accounts.home") -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from portfolio.accounts.models import Enrolment, User
 from portfolio.accounts.services import lock_enrolment
 from portfolio.config import Settings
+from portfolio.core.metrics import count_upload
 from portfolio.core.storage import ObjectStore, StorageError
 from portfolio.core.transaction import after_commit, after_rollback
 from portfolio.core.uploads import UploadRejected, human_size
@@ -147,6 +148,7 @@ def store_file(store: ObjectStore, folder: str, stream, filename: str,
         _forget_objects(store, stored)
         raise
     logger.info("stored upload %s: %s bytes of %s", key, reader.size, content_type)
+    count_upload(reader.size)
     return StoredUpload(key, reader.sha256, reader.size, content_type, display_name,
                         thumbnail_key, preview_key)
 

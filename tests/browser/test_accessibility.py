@@ -44,6 +44,8 @@ NOT_PAGES = {
     "trail.figures_csv": "a CSV download of the sampling trail's figures",
     "trail.samples_csv": "a CSV download of the sampling trail's samples",
     "trail.pdf": "the sampling trail as a PDF download",
+    "health.healthz": "JSON for a load balancer: the process answers",
+    "health.readyz": "JSON for a load balancer: the database and the store answer",
 }
 
 
