@@ -26,7 +26,6 @@ import hashlib
 import http.client
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -44,17 +43,20 @@ from tests.helpers.cluster import (
     ADMIN_KEYS,
     APP_KEYS,
     BUCKET,
+    Browser,
     Processes,
+    fetch,
+    kill_gunicorn,
     nginx_binary,
     nginx_serving,
     s3_client,
     start_seaweed_cluster,
+    status_from,
     weed_binary,
 )
-from tests.helpers.cpu import children_of
 from tests.helpers.databases import create_database, drop_database, on_postgres
 from tests.helpers.gunicorn import gunicorn_serving
-from tests.helpers.live_server import ROOT, Visitor
+from tests.helpers.live_server import ROOT
 from tests.helpers.storage_server import free_port
 
 pytestmark = [
@@ -80,23 +82,6 @@ FILE_SIZE = 64 * 1024
 PORTFOLIO_COMMAND = Path(sys.executable).with_name("portfolio")
 
 
-class Browser(Visitor):
-    """A visitor whose requests name it to nginx's log (X-Test-Client), to tell which app
-    server answered whom."""
-
-    def __init__(self, port: int, label: str):
-        super().__init__(port)
-        self.label = label
-
-    def tab(self) -> Browser:
-        other = Browser(self.port, self.label)
-        other.cookies, other.token = dict(self.cookies), self.token
-        return other
-
-    def _headers(self) -> dict[str, str]:
-        return {**super()._headers(), "X-Test-Client": self.label}
-
-
 @dataclass(frozen=True)
 class Request:
     kind: str
@@ -110,18 +95,6 @@ def text_file(label: str) -> bytes:
     """FILE_SIZE bytes of text (an accepted type), unique to ``label``."""
     line = f"{label} {os.urandom(16).hex()}\n".encode()
     return (line * (FILE_SIZE // len(line) + 1))[:FILE_SIZE]
-
-
-def fetch(url: str) -> tuple[int, bytes]:
-    """GET ``url`` as a browser following a download link: no cookies, no session."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    try:
-        connection.request("GET", f"{parts.path}?{parts.query}")
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
 
 
 def download(browser: Browser, item_id: int, file_id: int, store_url: str) -> bytes:
@@ -220,15 +193,18 @@ def test_the_cluster_loses_a_volume_server_and_an_app_server_without_losing_work
         # address is refused, so the store's nginx must pass the Host on unchanged.
         link = assessor.get(f"/evidence/{item_id}/files/{file_id}").headers["Location"]
         assert fetch(link.replace(store_url, cluster.endpoint_url))[0] == 403
-        # nginx serves the static files itself.
+        # nginx serves the static files itself, and /metrics to this machine only (any other
+        # loopback address stands for another machine).
         static = learner.get("/static/style.css")
         assert static.status == 200
         assert static.body == (ROOT / "static" / "style.css").read_bytes()
+        assert status_from("127.0.0.2", nginx.port, "/metrics") == 403
+        assert status_from("127.0.0.1", nginx.port, "/metrics") != 403
 
         killed_server, surviving_server = servers
         records, killed = _load_while_killing(
             learner, assessor, ids["enrolment"], (item_id, file_id, content), store_url,
-            lambda: (_kill_gunicorn(killed_server.pid),
+            lambda: (kill_gunicorn(killed_server.pid),
                      processes.kill(cluster.volume_servers[0])))
         _requests_after_the_kill_succeeded(records, killed)
         _sessions_moved_to_the_surviving_server(
@@ -280,27 +256,6 @@ def _a_day_through_nginx(learner: Browser, assessor: Browser, ids: dict,
     assert met and int(met.group(2)) == len(criteria), met and met.group(0)
     assert download(assessor, item_id, file_id, store_url) == content
     return item_id, file_id, content
-
-
-def _kill_gunicorn(master: int) -> None:
-    """SIGKILL a whole app server, its master first so that it starts no new worker; return
-    once all of them are gone (their sockets closed)."""
-    workers = children_of(master)
-    os.kill(master, signal.SIGKILL)
-    for worker in workers:
-        os.kill(worker, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in (master, *workers)):
-        assert time.monotonic() < deadline, "gunicorn outlived SIGKILL"
-        time.sleep(0.01)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs still (a killed process waiting to be reaped does not)."""
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def _load_while_killing(learner, assessor, enrolment, known, store_url, kill):
@@ -355,7 +310,9 @@ def _requests_after_the_kill_succeeded(records: list[Request],
     failed = [r for r in records if not r.ok]
     print(f"\n{len(records)} requests; {len(in_flight)} in flight at the kill, "
           f"{sum(not r.ok for r in in_flight)} of them failed")
-    assert [r for r in failed if r not in in_flight] == [], "requests failed outside the kill"
+    assert [(r.kind, f"{r.started - killed[0]:+.3f} s to {r.ended - killed[0]:+.3f} s", r.detail)
+            for r in failed if r not in in_flight] == [], (
+        f"requests failed outside the kill ({killed[1] - killed[0]:.3f} s long)")
     for kind in ("upload", "download"):
         before = [r for r in records if r.kind == kind and r.ended < killed[0]]
         after = [r for r in records if r.kind == kind and r.started > killed[1]]
@@ -376,7 +333,7 @@ def _sessions_moved_to_the_surviving_server(access_log, killed_at: float, killed
         final = upstreams.split(", ")[-1]
         after = float(at) > killed_at + 1
         served.setdefault((label, after), set()).add(final)
-        passed_on += after and upstreams != final
+        passed_on += float(at) > killed_at and upstreams != final
     for label in ("learner", "assessor"):
         assert served[(label, False)] == {killed, surviving}, served
         assert served[(label, True)] == {surviving}, served

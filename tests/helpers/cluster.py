@@ -2,10 +2,11 @@
 shipped unit files (``deploy/seaweedfs/``) and nginx from the shipped site files
 (``deploy/nginx/``), each rewritten only in its addresses, ports, folders and secrets, and every
 rewrite checked, so that a change of shape in a shipped file fails the test rather than going
-untested."""
+untested; browsers that name themselves in nginx's log; and a whole app server killed at once."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shlex
@@ -19,12 +20,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
 
 from portfolio.core.storage import CLIENT_ERRORS
-from tests.helpers.live_server import ROOT
+from tests.helpers.cpu import children_of
+from tests.helpers.live_server import ROOT, Visitor
 from tests.helpers.storage_server import free_port
 
 DEPLOY = ROOT / "deploy"
@@ -311,3 +314,64 @@ def _wait_for_port(process: subprocess.Popen, port: int, log: Path) -> None:
                 return
         time.sleep(0.1)
     raise AssertionError(f"nginx did not listen on {port} within {START_TIMEOUT:.0f} s")
+
+
+class Browser(Visitor):
+    """A visitor whose requests name it to nginx's log (X-Test-Client), to tell which app
+    server answered whom."""
+
+    def __init__(self, port: int, label: str):
+        super().__init__(port)
+        self.label = label
+
+    def tab(self) -> Browser:
+        other = Browser(self.port, self.label)
+        other.cookies, other.token = dict(self.cookies), self.token
+        return other
+
+    def _headers(self) -> dict[str, str]:
+        return {**super()._headers(), "X-Test-Client": self.label}
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    """GET ``url`` as a browser following a download link: no cookies, no session."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request("GET", f"{parts.path}?{parts.query}")
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def status_from(source: str, port: int, path: str) -> int:
+    """The status of GET ``path`` on nginx, sent from the loopback address ``source``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
+                                            source_address=(source, 0))
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def kill_gunicorn(master: int) -> None:
+    """SIGKILL a whole app server, its master first so that it starts no new worker; return
+    once all of them are gone (their sockets closed)."""
+    workers = children_of(master)
+    os.kill(master, signal.SIGKILL)
+    for worker in workers:
+        os.kill(worker, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in (master, *workers)):
+        assert time.monotonic() < deadline, "gunicorn outlived SIGKILL"
+        time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs still (a killed process waiting to be reaped does not)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
