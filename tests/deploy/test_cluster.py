@@ -193,6 +193,8 @@ def test_the_cluster_loses_a_volume_server_and_an_app_server_without_losing_work
         # address is refused, so the store's nginx must pass the Host on unchanged.
         link = assessor.get(f"/evidence/{item_id}/files/{file_id}").headers["Location"]
         assert fetch(link.replace(store_url, cluster.endpoint_url))[0] == 403
+        # Browsers only download from the store's public address.
+        assert status_from("127.0.0.1", store_port, f"/{BUCKET}/anything", "PUT") == 403
         # nginx serves the static files itself, and /metrics to this machine only (any other
         # loopback address stands for another machine).
         static = learner.get("/static/style.css")
@@ -204,7 +206,7 @@ def test_the_cluster_loses_a_volume_server_and_an_app_server_without_losing_work
         killed_server, surviving_server = servers
         records, killed = _load_while_killing(
             learner, assessor, ids["enrolment"], (item_id, file_id, content), store_url,
-            lambda: (kill_gunicorn(killed_server.pid),
+            lambda: (kill_gunicorn(killed_server.pid, killed_server.port),
                      processes.kill(cluster.volume_servers[0])))
         _requests_after_the_kill_succeeded(records, killed)
         _sessions_moved_to_the_surviving_server(

@@ -345,33 +345,29 @@ def fetch(url: str) -> tuple[int, bytes]:
         connection.close()
 
 
-def status_from(source: str, port: int, path: str) -> int:
-    """The status of GET ``path`` on nginx, sent from the loopback address ``source``."""
+def status_from(source: str, port: int, path: str, method: str = "GET") -> int:
+    """The status of ``method path`` on nginx, sent from the loopback address ``source``."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
                                             source_address=(source, 0))
     try:
-        connection.request("GET", path)
+        connection.request(method, path, b"" if method == "PUT" else None)
         return connection.getresponse().status
     finally:
         connection.close()
 
 
-def kill_gunicorn(master: int) -> None:
+def kill_gunicorn(master: int, port: int) -> None:
     """SIGKILL a whole app server, its master first so that it starts no new worker; return
-    once all of them are gone (their sockets closed)."""
+    once its port refuses connections. (A killed multi-threaded worker's main thread can show
+    as a zombie while its other threads, and the sockets they share, are still going.)"""
     workers = children_of(master)
     os.kill(master, signal.SIGKILL)
     for worker in workers:
         os.kill(worker, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in (master, *workers)):
-        assert time.monotonic() < deadline, "gunicorn outlived SIGKILL"
+    deadline = time.monotonic() + STOP_GRACE
+    while True:
+        with socket.socket() as sock:
+            if sock.connect_ex((LOCALHOST, port)) != 0:
+                return
+        assert time.monotonic() < deadline, f"port {port} still answers after SIGKILL"
         time.sleep(0.01)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs still (a killed process waiting to be reaped does not)."""
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
