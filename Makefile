@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export PORTFOLIO_INSTANCE_PATH ?= $(abspath $(INSTANCE))
 
-.PHONY: run test bench lint clean chromium
+.PHONY: run test bench lint clean chromium nginx
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 	$(BIN)/portfolio catalogue import --builtin
 	$(BIN)/portfolio serve --demo --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed chromium
+test: $(VENV)/.installed chromium nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (never a downloaded browser): install it when it is
@@ -35,6 +35,19 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "chromium is not installed: the browser tests will be skipped"; \
+	  fi; \
+	fi
+
+# The cluster test (tests/deploy/test_cluster.py) puts Debian's nginx in front of two app
+# servers, run as a plain process from deploy/nginx/: install it when it is missing and this
+# user may (without starting Debian's own site); otherwise that test skips and says why.
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's nginx for the cluster test"; \
+	    apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "nginx is not installed: the cluster test will be skipped"; \
 	  fi; \
 	fi
 
