@@ -1,0 +1,121 @@
+"""The pages measured at scale (``bench_scale``, ``tests/scale``) on a database of generated
+centres (``portfolio demo generate``): the first centre's first assessor (about 60 learners),
+their first learner's pages, the centre's admin and its first IQA (the assessor's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from portfolio.accounts.models import Centre, Enrolment, User
+from portfolio.demo.generate import DEMO_PASSWORD
+from tests.helpers.web import log_in
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    #: Who looks at it.
+    email: str
+    path: str
+
+
+def scale_pages(session) -> list[Page]:
+    centre = session.scalar(sa.select(Centre).where(Centre.name.like("Demo College %"))
+                            .order_by(Centre.id).limit(1))
+    slug = centre.name.lower().replace(" ", "-")
+    assessor = session.scalar(sa.select(User).where(User.email == f"assessor0@{slug}.test"))
+    enrolment = session.scalar(sa.select(Enrolment.id).where(Enrolment.assessor_id == assessor.id)
+                               .order_by(Enrolment.id).limit(1))
+    return [Page("progress", assessor.email, f"/enrolments/{enrolment}/progress"),
+            Page("grid", assessor.email, f"/enrolments/{enrolment}/grid"),
+            Page("caseload", assessor.email, "/caseload"),
+            Page("evidence list", assessor.email, f"/enrolments/{enrolment}/evidence"),
+            Page("audit trail", f"admin@{slug}.test", "/admin/audit"),
+            Page("IQA trail", f"iqa0@{slug}.test", "/quality/trail")]
+
+
+def logged_in(app, email: str):
+    """A test client of ``app`` logged in as the generated person ``email``."""
+    client = app.test_client()
+    response = log_in(client, email, DEMO_PASSWORD)
+    if response.status_code != 302:
+        raise RuntimeError(f"{email} could not log in ({response.status_code})")
+    return client
+
+
+def selects_of_get(app, client, path: str) -> list[tuple[str, object]]:
+    """Each SELECT that ``client``'s GET of ``path`` sends, with its parameters."""
+    from portfolio.extensions import db
+
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            sent.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {response.status_code}")
+    return sent
+
+
+def whole_reads(plan: dict) -> list[str]:
+    """The relations a plan (a node of EXPLAIN's JSON) reads whole, nested nodes too: by a
+    sequential scan, or by walking an index with no condition on it (what the planner does
+    instead when sequential scans are off, or to return rows in the index's order)."""
+    unbounded = plan["Node Type"] == "Seq Scan" or (
+        plan["Node Type"] in ("Index Scan", "Index Only Scan") and "Index Cond" not in plan)
+    found = [plan["Relation Name"]] if unbounded else []
+    for child in plan.get("Plans", []):
+        found += whole_reads(child)
+    return found
+
+
+def large_tables(session, rows: int) -> set[str]:
+    """Tables with at least ``rows`` rows by the statistics (ANALYZE first), but the
+    catalogue's: every centre shares it, and a version's units and criteria are read whole."""
+    from portfolio.catalogue import models as catalogue
+
+    shared = {model.__tablename__ for model in (
+        catalogue.Qualification, catalogue.QualificationVersion, catalogue.Unit,
+        catalogue.LearningOutcome, catalogue.Criterion)}
+    return set(session.scalars(sa.text(
+        "SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples >= :rows"
+        " AND relnamespace = 'public'::regnamespace"), {"rows": rows})) - shared
+
+
+def plans_reading_whole(app, page: Page, large: set[str], *, sequential_scans: bool):
+    """(tables, statement) of each SELECT of ``page`` whose plan, with its own parameters,
+    reads a table of ``large`` whole; ``sequential_scans`` false asks whether an index could
+    serve each read (the planner then scans, or joins by hashing or merging, only where no
+    index can serve)."""
+    import json
+
+    from portfolio.extensions import db
+
+    statements = selects_of_get(app, logged_in(app, page.email), page.path)
+    found = []
+    with app.app_context(), db.engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()
+        if not sequential_scans:
+            # Hash and merge joins walk a whole index where a few probes would do, when the
+            # table is small enough: left to joins by index probes.
+            for method in ("seqscan", "hashjoin", "mergejoin"):
+                cursor.execute(f"SET LOCAL enable_{method} = off")
+        for statement, parameters in statements:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+            plan = cursor.fetchone()[0]
+            plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+            read = sorted(set(whole_reads(plan)) & large)
+            if read:
+                found.append((read, " ".join(statement.split())))
+        connection.rollback()
+    return found
