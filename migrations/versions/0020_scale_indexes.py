@@ -1,4 +1,4 @@
-"""indexes the pages need at scale: a centre's audit trail newest first, a centre's people by role
+"""indexes the pages need at scale: a centre's people by role
 
 Revision ID: 0020_scale_indexes
 Revises: 0019_sampling_strategy
@@ -16,9 +16,6 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.create_index('ix_audit_events_centre_id_id', ['centre_id', 'id'], unique=False)
-
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.create_index('ix_role_grants_centre_id_role', ['centre_id', 'role'], unique=False)
 
@@ -26,6 +23,3 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.drop_index('ix_role_grants_centre_id_role')
-
-    with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_audit_events_centre_id_id')

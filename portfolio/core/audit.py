@@ -18,11 +18,7 @@ class AuditEvent(Base):
     """One change, never updated or deleted (enforced in :func:`_refuse_changes`)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (
-        sa.Index("ix_audit_events_centre_id_at", "centre_id", "at"),
-        # The trail page: a centre's events, newest first.
-        sa.Index("ix_audit_events_centre_id_id", "centre_id", "id"),
-    )
+    __table_args__ = (sa.Index("ix_audit_events_centre_id_at", "centre_id", "at"),)
 
     #: Primary key.
     id: Mapped[int] = mapped_column(primary_key=True)
