@@ -67,36 +67,47 @@ def selects_of_get(app, client, path: str) -> list[tuple[str, object]]:
     return sent
 
 
-def whole_reads(plan: dict) -> list[str]:
-    """The relations a plan (a node of EXPLAIN's JSON) reads whole, nested nodes too: by a
-    sequential scan, or by walking an index with no condition on it (what the planner does
-    instead when sequential scans are off, or to return rows in the index's order)."""
-    unbounded = plan["Node Type"] == "Seq Scan" or (
-        plan["Node Type"] in ("Index Scan", "Index Only Scan") and "Index Cond" not in plan)
-    found = [plan["Relation Name"]] if unbounded else []
+def whole_reads(plan: dict, rows: dict[str, float] | None = None) -> list[str]:
+    """The relations a plan (a node of EXPLAIN's JSON) reads whole, nested nodes too. Without
+    ``rows``, by its shape: a sequential scan, or an index walked with no condition on it (what
+    the planner does instead when sequential scans are off, or to return rows in the index's
+    order). With ``rows`` (each table's rows) and an analysed plan, by what it did: a node that
+    read at least half its table's rows, those its filter removed included."""
+    relation = plan.get("Relation Name")
+    if rows is None:
+        whole = plan["Node Type"] == "Seq Scan" or (
+            plan["Node Type"] in ("Index Scan", "Index Only Scan") and "Index Cond" not in plan)
+    else:
+        read = (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)) * \
+            plan.get("Actual Loops", 1)
+        whole = relation in rows and read >= rows[relation] / 2
+    found = [relation] if whole and relation else []
     for child in plan.get("Plans", []):
-        found += whole_reads(child)
+        found += whole_reads(child, rows)
     return found
 
 
-def large_tables(session, rows: int) -> set[str]:
-    """Tables with at least ``rows`` rows by the statistics (ANALYZE first), but the
-    catalogue's: every centre shares it, and a version's units and criteria are read whole."""
+def large_tables(session, rows: int) -> dict[str, float]:
+    """Tables with at least ``rows`` rows by the statistics (ANALYZE first), with their rows,
+    but the catalogue's: every centre shares it, and a version's units and criteria are read
+    whole."""
     from portfolio.catalogue import models as catalogue
 
     shared = {model.__tablename__ for model in (
         catalogue.Qualification, catalogue.QualificationVersion, catalogue.Unit,
         catalogue.LearningOutcome, catalogue.Criterion)}
-    return set(session.scalars(sa.text(
-        "SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples >= :rows"
-        " AND relnamespace = 'public'::regnamespace"), {"rows": rows})) - shared
+    return {name: count for name, count in session.execute(sa.text(
+        "SELECT relname, reltuples FROM pg_class WHERE relkind = 'r' AND reltuples >= :rows"
+        " AND relnamespace = 'public'::regnamespace"), {"rows": rows}) if name not in shared}
 
 
-def plans_reading_whole(app, page: Page, large: set[str], *, sequential_scans: bool):
+def plans_reading_whole(app, page: Page, large: dict[str, float], *, planner_as_is: bool):
     """(tables, statement) of each SELECT of ``page`` whose plan, with its own parameters,
-    reads a table of ``large`` whole; ``sequential_scans`` false asks whether an index could
-    serve each read (the planner then scans, or joins by hashing or merging, only where no
-    index can serve)."""
+    reads a table of ``large`` whole. ``planner_as_is`` false asks whether an index could serve
+    each read: the plan's shape with sequential scans, hash and merge joins off (the planner
+    then scans, or walks a whole index, only where no index can serve). True runs each
+    statement as the planner chooses (EXPLAIN ANALYZE) and reports the tables it did read at
+    least half of."""
     import json
 
     from portfolio.extensions import db
@@ -105,16 +116,15 @@ def plans_reading_whole(app, page: Page, large: set[str], *, sequential_scans: b
     found = []
     with app.app_context(), db.engine.connect() as connection:
         cursor = connection.connection.driver_connection.cursor()
-        if not sequential_scans:
-            # Hash and merge joins walk a whole index where a few probes would do, when the
-            # table is small enough: left to joins by index probes.
+        if not planner_as_is:
             for method in ("seqscan", "hashjoin", "mergejoin"):
                 cursor.execute(f"SET LOCAL enable_{method} = off")
+        explain = "EXPLAIN (ANALYZE, FORMAT JSON) " if planner_as_is else "EXPLAIN (FORMAT JSON) "
         for statement, parameters in statements:
-            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+            cursor.execute(explain + statement, parameters)
             plan = cursor.fetchone()[0]
             plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-            read = sorted(set(whole_reads(plan)) & large)
+            read = sorted(set(whole_reads(plan, large if planner_as_is else None)) & set(large))
             if read:
                 found.append((read, " ".join(statement.split())))
         connection.rollback()
