@@ -37,7 +37,8 @@ def vacuum_analyze(engine) -> None:
 @click.option("--centres", type=click.IntRange(min=1),
               help="How many centres (default: one per 500 learners).")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="The random seed: the same seed makes the same centres.")
+              help="The random seed: the same seed makes the same centres on the same day "
+              "(their dates are counted back from today).")
 @with_appcontext
 def generate_command(learners, centres, seed):
     """Add synthetic centres with staff, learners, evidence, decisions, sign-offs, IQA samples

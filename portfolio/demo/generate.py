@@ -10,6 +10,7 @@ A second run adds further centres, numbered on from the first run's.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import time
@@ -98,7 +99,8 @@ def generate(session: Session, learners: int, *, head: str, centres: int | None 
     out = RowWriter(session)
     rng = random.Random(seed)
     hashed = hash_password(DEMO_PASSWORD)
-    now = utcnow()
+    # Midnight: every date and choice that follows from it is the same all day for one seed.
+    now = dt.datetime.combine(utcnow().date(), dt.time(), tzinfo=dt.UTC)
     made = []
     for index in range(centres):
         size = learners // centres + (index < learners % centres)

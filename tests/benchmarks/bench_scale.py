@@ -156,7 +156,7 @@ def _measure(urls: dict[int, str], directory: Path):
     figures = {learners: {} for learners in urls}
     for index in range(len(pages[SIZES[0]])):
         clients = {n: logged_in(apps[n], pages[n][index].email) for n in urls}
-        timings = {n: [] for n in urls}
+        timings, queries = {n: [] for n in urls}, {}
         for call in range(WARM_UP + REPEAT):
             for learners in urls:
                 page = pages[learners][index]
@@ -168,8 +168,10 @@ def _measure(urls: dict[int, str], directory: Path):
                     raise RuntimeError(f"GET {page.path} answered {response.status_code}")
                 if call >= WARM_UP:
                     timings[learners].append(elapsed)
-                figures[learners][page.name] = (statistics.median(timings[learners] or [0]),
-                                                len(statements))
+                queries[learners] = len(statements)
+        for learners in urls:
+            figures[learners][pages[learners][index].name] = (
+                statistics.median(timings[learners]), queries[learners])
     whole = {learners: {page.name: sorted({table for tables, _ in plans_reading_whole(
         apps[learners], page, large[learners], planner_as_is=True) for table in tables})
                         for page in pages[learners]} for learners in urls}

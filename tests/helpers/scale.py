@@ -4,12 +4,15 @@ their first learner's pages, the centre's admin and its first IQA (the assessor'
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from portfolio.accounts.models import Centre, Enrolment, User
-from portfolio.demo.generate import DEMO_PASSWORD
+from portfolio.catalogue import models as catalogue
+from portfolio.demo.generate import CENTRE_NAME, DEMO_PASSWORD
+from portfolio.extensions import db
 from tests.helpers.web import log_in
 
 
@@ -22,7 +25,7 @@ class Page:
 
 
 def scale_pages(session) -> list[Page]:
-    centre = session.scalar(sa.select(Centre).where(Centre.name.like("Demo College %"))
+    centre = session.scalar(sa.select(Centre).where(Centre.name.like(CENTRE_NAME.format(n="%")))
                             .order_by(Centre.id).limit(1))
     slug = centre.name.lower().replace(" ", "-")
     assessor = session.scalar(sa.select(User).where(User.email == f"assessor0@{slug}.test"))
@@ -47,8 +50,6 @@ def logged_in(app, email: str):
 
 def selects_of_get(app, client, path: str) -> list[tuple[str, object]]:
     """Each SELECT that ``client``'s GET of ``path`` sends, with its parameters."""
-    from portfolio.extensions import db
-
     sent = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -91,8 +92,6 @@ def large_tables(session, rows: int) -> dict[str, float]:
     """Tables with at least ``rows`` rows by the statistics (ANALYZE first), with their rows,
     but the catalogue's: every centre shares it, and a version's units and criteria are read
     whole."""
-    from portfolio.catalogue import models as catalogue
-
     shared = {model.__tablename__ for model in (
         catalogue.Qualification, catalogue.QualificationVersion, catalogue.Unit,
         catalogue.LearningOutcome, catalogue.Criterion)}
@@ -108,10 +107,6 @@ def plans_reading_whole(app, page: Page, large: dict[str, float], *, planner_as_
     then scans, or walks a whole index, only where no index can serve). True runs each
     statement as the planner chooses (EXPLAIN ANALYZE) and reports the tables it did read at
     least half of."""
-    import json
-
-    from portfolio.extensions import db
-
     statements = selects_of_get(app, logged_in(app, page.email), page.path)
     found = []
     with app.app_context(), db.engine.connect() as connection:
