@@ -39,6 +39,7 @@ def create_app(settings=None, **overrides):
     from portfolio.core.metrics import init_metrics
     from portfolio.core.security import init_security, logged_in_user_id
     from portfolio.core.storage import ObjectStore, StorageConfig
+    from portfolio.demo.cli import demo_cli
     from portfolio.evidence.cli import storage_cli
     from portfolio.evidence.upload_views import blueprint as uploads_blueprint
     from portfolio.evidence.views import blueprint as evidence_blueprint
@@ -110,6 +111,7 @@ def create_app(settings=None, **overrides):
     app.cli.add_command(mail_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(quality_cli)
+    app.cli.add_command(demo_cli)
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -13,7 +13,7 @@ PORTFOLIO = Path(__file__).resolve().parents[1] / "portfolio"
 
 #: Lowest first. The features to come (quality, claims, export) are placed already.
 LAYERS = ("core", "catalogue", "accounts", "evidence", "assessment", "quality", "claims", "export",
-          "notifications")
+          "notifications", "demo")
 #: Top-level modules of the framework layer.
 CORE_MODULES = frozenset({"portfolio.config", "portfolio.extensions"})
 #: The application factory and the command group wire every feature together.

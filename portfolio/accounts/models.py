@@ -146,6 +146,8 @@ class RoleGrant(Base):
         sa.CheckConstraint("(scope_type IS NULL AND scope_id IS NULL)"
                            " OR (scope_type IS NOT NULL AND scope_id IS NOT NULL)",
                            name="scope_complete"),
+        # A centre's assessors, IQAs... (the trail's filter, the people lists).
+        sa.Index("ix_role_grants_centre_id_role", "centre_id", "role"),
     )
 
     #: Primary key.

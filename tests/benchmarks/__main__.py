@@ -8,6 +8,7 @@ from tests.benchmarks import (
     bench_outbox,
     bench_pages,
     bench_quality,
+    bench_scale,
     bench_upload_stream,
     bench_uploads,
     bench_user_import,
@@ -19,7 +20,7 @@ def main() -> None:
     print("portfolio benchmarks")
     for module in (bench_catalogue, bench_uploads, bench_upload_stream, bench_assessment,
                    bench_concurrency, bench_verify, bench_user_import, bench_outbox,
-                   bench_notifications, bench_pages, bench_quality):
+                   bench_notifications, bench_pages, bench_quality, bench_scale):
         for line in module.run():
             print(line, flush=True)
 

@@ -1,0 +1,1 @@
+"""Synthetic centres for demonstrations and benchmarks: ``portfolio demo generate``."""
