@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portfolio.accounts.models import Enrolment
+from portfolio.accounts.models import Enrolment, enrolment_for_page
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.assessment import caseload as caseloads
 from portfolio.assessment import decisions, pathway, permissions, queries, units
@@ -50,7 +50,7 @@ UNIT_CONFLICT = "Someone else changed this unit at the same moment: check its st
 
 
 def _enrolment(enrolment_id: int, predicate=can_view_enrolment) -> Enrolment:
-    return require(predicate, db.session.get(Enrolment, enrolment_id))
+    return require(predicate, enrolment_for_page(db.session, enrolment_id))
 
 
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)

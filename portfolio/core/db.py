@@ -50,14 +50,15 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
-def plain_rows(session, statement: sa.Executable) -> sa.CursorResult:
+def plain_rows(session, statement: sa.Executable, parameters: dict | None = None
+               ) -> sa.CursorResult:
     """The rows of a statement of plain columns, read on the session's connection: for the
     thousands of rows a progress page or a caseload counts from, the ORM's handling of each row
     costs about three times the database's answer. Pending changes are flushed first, as the
     session's own ``execute`` would."""
     if session.autoflush:
         session.flush()
-    return session.connection().execute(statement)
+    return session.connection().execute(statement, parameters)
 
 
 def release_connection(session) -> None:

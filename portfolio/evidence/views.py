@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from portfolio.accounts.models import Enrolment
+from portfolio.accounts.models import Enrolment, enrolment_for_page
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import release_connection
@@ -52,7 +52,7 @@ def _limits(with_quota: bool) -> uploads.UploadLimits:
 
 
 def _enrolment(enrolment_id: int, predicate=can_view_enrolment) -> Enrolment:
-    return require(predicate, db.session.get(Enrolment, enrolment_id))
+    return require(predicate, enrolment_for_page(db.session, enrolment_id))
 
 
 def _item(item_id: int, predicate=can_view_evidence) -> EvidenceItem:
