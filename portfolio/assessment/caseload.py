@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portfolio.accounts.hooks import completion_checks
 from portfolio.accounts.models import Enrolment
@@ -50,6 +50,11 @@ class CaseloadRow:
         return round(100 * self.criteria_met / self.criteria_total) if self.criteria_total else 0
 
 
+def open_enrolments(session: Session, assessor_id: int) -> list[Enrolment]:
+    """The assessor's learners still enrolled, with their names and versions."""
+    return list(session.scalars(_OPEN_ENROLMENTS, {"assessor_id": assessor_id}))
+
+
 def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[CaseloadRow]:
     """The caseload's figures from grouped counts (no decision is loaded as an object), in a fixed
     number of queries whatever the number of learners."""
@@ -60,11 +65,8 @@ def caseload(session: Session, enrolments: Sequence[Enrolment]) -> list[Caseload
     # Signed off units are locked; only countersigned ones (where it is needed) are achieved.
     achieved: dict[int, set[int]] = defaultdict(set)
     signed: dict[int, set[int]] = defaultdict(set)
-    for enrolment_id, unit_id, awaiting in session.execute(
-            sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id,
-                      awaiting_countersignature(UnitSignOff))
-            .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
-            .where(UnitSignOff.enrolment_id.in_(ids), UnitUnlock.id.is_(None))):
+    for enrolment_id, unit_id, awaiting in plain_rows(session, _SIGNED_UNITS,
+                                                      {"enrolment_ids": ids}):
         signed[enrolment_id].add(unit_id)
         if not awaiting:
             achieved[enrolment_id].add(unit_id)
@@ -119,10 +121,7 @@ def _met_by_unit(session: Session, enrolment_ids: Sequence[int]) -> dict[int, di
 
 def _latest_records(session: Session, enrolment_ids: Sequence[int]) -> dict[int, tuple]:
     return {enrolment_id: tuple(ids) for enrolment_id, *ids in plain_rows(
-        session, sa.select(Enrolment.id, *(
-            sa.select(sa.func.max(model.id)).where(model.enrolment_id == Enrolment.id)
-            .scalar_subquery() for model in (Decision, Countersignature)))
-        .where(Enrolment.id.in_(enrolment_ids)))}
+        session, _LATEST_RECORDS, {"enrolment_ids": list(enrolment_ids)})}
 
 
 def _count_met(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[int, int]]:
@@ -162,9 +161,15 @@ def refresh_awaiting(session: Session, enrolment_id: int,
 def _awaiting_summary(session: Session, enrolment_ids: Sequence[int]
                       ) -> dict[int, tuple[int, dt.datetime, int]]:
     """Per enrolment: how many items await a decision, since when, and the oldest one."""
+    return {enrolment_id: (items, _aware(since), item_id)
+            for enrolment_id, items, since, item_id in plain_rows(
+                session, _AWAITING, {"enrolment_ids": list(enrolment_ids)})}
+
+
+def _awaiting_statement() -> sa.Select:
     waiting = (sa.select(EvidenceItem.enrolment_id, EvidenceItem.id.label("item_id"),
                          EvidenceItem.awaiting_decision_since.label("since"))
-               .where(EvidenceItem.enrolment_id.in_(enrolment_ids),
+               .where(EvidenceItem.enrolment_id.in_(_ENROLMENT_IDS),
                       EvidenceItem.awaiting_decision_since.is_not(None),
                       EvidenceItem.withdrawn_at.is_(None)).subquery())
     ranked = sa.select(
@@ -173,28 +178,45 @@ def _awaiting_summary(session: Session, enrolment_ids: Sequence[int]
         sa.func.row_number().over(partition_by=waiting.c.enrolment_id,
                                   order_by=(waiting.c.since, waiting.c.item_id)).label("rank"),
     ).subquery()
-    rows = session.execute(sa.select(ranked.c.enrolment_id, ranked.c.item_count, ranked.c.since,
-                                     ranked.c.item_id).where(ranked.c.rank == 1))
-    return {enrolment_id: (items, _aware(since), item_id)
-            for enrolment_id, items, since, item_id in rows}
+    return sa.select(ranked.c.enrolment_id, ranked.c.item_count, ranked.c.since,
+                     ranked.c.item_id).where(ranked.c.rank == 1)
 
 
 def last_activity(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dt.datetime]:
     """Per enrolment, its latest change of evidence or decision. Each is a latest value per
     enrolment, which the (enrolment, time) indexes answer with one entry each; grouping the
     enrolments' rows instead would read every item and decision of the caseload."""
-    latest_change = (sa.select(sa.func.max(EvidenceItem.updated_at))
-                     .where(EvidenceItem.enrolment_id == Enrolment.id).scalar_subquery())
-    latest_decision = (sa.select(sa.func.max(Decision.decided_at))
-                       .where(Decision.enrolment_id == Enrolment.id).scalar_subquery())
     latest: dict[int, dt.datetime] = {}
-    for enrolment_id, *times in session.execute(
-            sa.select(Enrolment.id, latest_change, latest_decision)
-            .where(Enrolment.id.in_(enrolment_ids))):
+    for enrolment_id, *times in plain_rows(session, _LAST_ACTIVITY,
+                                           {"enrolment_ids": list(enrolment_ids)}):
         known = [_aware(when) for when in times if when is not None]
         if known:
             latest[enrolment_id] = max(known)
     return latest
+
+
+# The caseload's statements are built once, its enrolments a parameter: building and keying them
+# again on every request cost more CPU than the database's answers.
+_ENROLMENT_IDS = sa.bindparam("enrolment_ids", expanding=True)
+_OPEN_ENROLMENTS = (sa.select(Enrolment)
+                    .where(Enrolment.assessor_id == sa.bindparam("assessor_id"),
+                           Enrolment.ended_at.is_(None))
+                    .options(joinedload(Enrolment.learner), selectinload(Enrolment.version)))
+_SIGNED_UNITS = (sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id,
+                           awaiting_countersignature(UnitSignOff))
+                 .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
+                 .where(UnitSignOff.enrolment_id.in_(_ENROLMENT_IDS), UnitUnlock.id.is_(None)))
+_LATEST_RECORDS = sa.select(Enrolment.id, *(
+    sa.select(sa.func.max(model.id)).where(model.enrolment_id == Enrolment.id).scalar_subquery()
+    for model in (Decision, Countersignature))).where(Enrolment.id.in_(_ENROLMENT_IDS))
+_AWAITING = _awaiting_statement()
+_LAST_ACTIVITY = sa.select(
+    Enrolment.id,
+    sa.select(sa.func.max(EvidenceItem.updated_at))
+    .where(EvidenceItem.enrolment_id == Enrolment.id).scalar_subquery(),
+    sa.select(sa.func.max(Decision.decided_at))
+    .where(Decision.enrolment_id == Enrolment.id).scalar_subquery(),
+).where(Enrolment.id.in_(_ENROLMENT_IDS))
 
 
 def _aware(value):

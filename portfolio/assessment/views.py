@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -69,10 +68,7 @@ CASELOAD_SORTS = {
 @blueprint.get("/caseload")
 @roles_required("assessor")
 def caseload():
-    enrolments = list(db.session.scalars(
-        sa.select(Enrolment).where(Enrolment.assessor_id == current_user.id,
-                                   Enrolment.ended_at.is_(None))
-        .options(sa.orm.joinedload(Enrolment.learner), sa.orm.selectinload(Enrolment.version))))
+    enrolments = caseloads.open_enrolments(db.session, current_user.id)
     ranked = by_attention(caseloads.caseload(db.session, enrolments), utcnow())
     sort = request.args.get("sort", "attention")
     descending = request.args.get("desc") == "1"
