@@ -15,7 +15,7 @@ from portfolio.assessment import decisions, pathway, permissions, queries, units
 from portfolio.assessment import item_status as evidence_hook_answers  # noqa: F401
 from portfolio.assessment.attention import by_attention
 from portfolio.assessment.forms import PathwayForm, PriorAchievementForm, UnlockForm
-from portfolio.assessment.grid import grid_cells
+from portfolio.assessment.grid import grid_unit
 from portfolio.assessment.hooks import unit_notes
 from portfolio.assessment.judging import inline_files, judgements_sent
 from portfolio.assessment.models import UnitSignOff
@@ -34,7 +34,7 @@ blueprint = Blueprint("assessment", __name__)
 for _predicate in (can_assess, permissions.can_judge, permissions.can_declare_unit,
                    permissions.can_sign_off_unit, permissions.can_record_prior_achievement,
                    can_unlock_units, permissions.can_choose_pathway, units.declaration_wording,
-                   grid_cells):
+                   grid_unit):
     blueprint.add_app_template_global(_predicate)
 
 
@@ -215,15 +215,8 @@ def grid(enrolment_id: int):
     enrolment = _enrolment(enrolment_id)
     result = progress_for(db.session, [enrolment])[enrolment.id]
     return render_template("assessment/grid.html", enrolment=enrolment, progress=result,
-                           criterion_hrefs=_criterion_hrefs(enrolment, result.tree))
-
-
-def _criterion_hrefs(enrolment: Enrolment, tree) -> dict[int, str]:
-    """Every criterion page of the grid from one ``url_for``: one per cell cost more than the
-    rest of the page."""
-    stem = url_for("assessment.criterion", enrolment_id=enrolment.id,
-                   criterion_id=0).removesuffix("/0")
-    return {criterion_id: f"{stem}/{criterion_id}" for criterion_id in tree.unit_of_criterion}
+                           criterion_stem=url_for("assessment.criterion", enrolment_id=enrolment.id,
+                                                  criterion_id=0).removesuffix("/0"))
 
 
 @blueprint.get("/enrolments/<int:enrolment_id>/criteria/<int:criterion_id>")
