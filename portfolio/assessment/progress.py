@@ -101,6 +101,11 @@ class UnitProgress:
     def total(self) -> int:
         return len(self.criteria)
 
+    @functools.cached_property
+    def provisional(self) -> int:
+        """Criteria met by decisions awaiting countersignature."""
+        return sum(1 for s in self.criteria.values() if s.status == "awaiting_countersignature")
+
     @property
     def is_signed_off(self) -> bool:
         """Signed off, countersigned or not: the unit is locked."""

@@ -174,7 +174,20 @@ def _progress_page(enrolment: Enrolment, pathway_form: PathwayForm | None = None
     return render_template("assessment/progress.html", enrolment=enrolment, progress=result,
                            form=EmptyForm(), pathway_form=pathway_form, check=check,
                            pathway_error=error, notes=_unit_notes(enrolment),
-                           history=pathway.pathway_history(db.session, enrolment.id))
+                           history=pathway.pathway_history(db.session, enrolment.id),
+                           prior_hrefs=_unit_hrefs("assessment.prior_achievement", enrolment,
+                                                   result.tree))
+
+
+#: A unit id no unit has, standing for each unit's in a URL built once.
+_ANY_UNIT = 2 ** 31 - 1
+
+
+def _unit_hrefs(endpoint: str, enrolment: Enrolment, tree) -> dict[int, str]:
+    """Each unit's URL of ``endpoint`` from one ``url_for``: one per row of a diploma's units
+    cost more than the rest of the row."""
+    sample = url_for(endpoint, enrolment_id=enrolment.id, unit_id=_ANY_UNIT)
+    return {unit.id: sample.replace(f"/{_ANY_UNIT}/", f"/{unit.id}/") for unit in tree.units}
 
 
 def _unit_notes(enrolment: Enrolment) -> dict[int, list]:
