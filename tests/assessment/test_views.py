@@ -280,6 +280,51 @@ def test_the_grid_shows_each_criterions_status(login, people, session, item):
     assert {marks[c][0] for c in criteria_of(session, enrolment, "302")} == {""}
 
 
+def _grid_cells(client, enrolment) -> dict[int, str]:
+    page = text(client.get(f"/enrolments/{enrolment.id}/grid"))
+    return {int(cid): state for state, cid in re.findall(
+        rf'class="cell status-(\w+)" href="/enrolments/{enrolment.id}/criteria/(\d+)"', page)}
+
+
+def test_a_grid_drawn_before_shows_every_change_since(login, people, session, item):
+    """Each process keeps the grid's units as drawn: a unit whose statuses or sign-off changed
+    is drawn again, and a learner whose statuses are the same as another's gets their own
+    links."""
+    enrolment = people.enrolment1
+    met, not_met, claimed = (c.criterion_id for c in item.claims)
+    client = login(people.learner1)
+    before = _grid_cells(client, enrolment)
+    assert (before[met], before[not_met], before[claimed]) == ("claimed",) * 3
+    # The unit's count of met criteria and its status stay as they were: only a cell changes.
+    decide(session, item, people.assessor1, [not_met], "not_yet_met")
+    session.commit()
+    after = _grid_cells(client, enrolment)
+    assert (after[met], after[not_met], after[claimed]) == ("claimed", "not_yet_met", "claimed")
+    decide(session, item, people.assessor1, [met])
+    session.commit()
+    after = _grid_cells(client, enrolment)
+    assert (after[met], after[not_met], after[claimed]) == ("met", "not_yet_met", "claimed")
+    unit = unit_node(session, enrolment, "303")
+    assert "303</span> " in text(client.get(f"/enrolments/{enrolment.id}/grid"))
+    record_prior_achievement(session, enrolment, unit.id, people.assessor1, "credit_transfer",
+                             "Certificate 77")
+    session.commit()
+    page = text(client.get(f"/enrolments/{enrolment.id}/grid"))
+    assert re.search(rf'id="unit-303">\s*<h2>.*{len(unit.criteria)}/{len(unit.criteria)} · '
+                     r'Credit transfer</span>', page)
+    assert {_grid_cells(client, enrolment)[c] for c in criteria_of(session, enrolment, "303")
+            } == {"met"}
+
+    twins = [make_enrolment(session, make_user(session, people.centre, f"twin{n}@north.test",
+                                               "learner"), people.assessor1, people.iqa1,
+                            "600/9662/7") for n in (1, 2)]
+    session.commit()
+    assessor = login(people.assessor1)
+    for twin in twins:
+        cells = _grid_cells(assessor, twin)
+        assert len(cells) == 736 and set(cells.values()) == {"not_started"}
+
+
 def test_the_criterion_page_lists_its_history_and_the_items_claiming_it(
         login, people, session, item):
     enrolment = people.enrolment1
