@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import OUTCOMES, Countersignature, Decision, UnitSignOff
-from portfolio.core.db import plain_rows
+from portfolio.core.db import one_of, plain_rows
 from portfolio.core.memo import read_through
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
@@ -136,7 +136,7 @@ def _fingerprint_statement() -> sa.Select:
     portfolios, by index."""
     def summary(model, *columns: sa.ColumnElement) -> sa.Subquery:
         return (sa.select(model.enrolment_id, sa.func.count().label("rows"), *columns)
-                .where(model.enrolment_id.in_(_ENROLMENT_IDS))
+                .where(one_of(model.enrolment_id, "enrolment_ids"))
                 .group_by(model.enrolment_id).subquery())
 
     decisions = summary(Decision, sa.func.max(Decision.id))
@@ -150,10 +150,9 @@ def _fingerprint_statement() -> sa.Select:
                                           for column in list(table.c)[1:]])
     for table in tables:
         statement = statement.outerjoin(table, table.c.enrolment_id == Enrolment.id)
-    return statement.where(Enrolment.id.in_(_ENROLMENT_IDS))
+    return statement.where(one_of(Enrolment.id, "enrolment_ids"))
 
 
-_ENROLMENT_IDS = sa.bindparam("enrolment_ids", expanding=True)
 #: Built once, its ids a parameter: building and keying this statement on every request cost
 #: several times the database's answer.
 _FINGERPRINTS = _fingerprint_statement()

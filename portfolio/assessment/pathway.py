@@ -19,6 +19,7 @@ from portfolio.assessment.models import PathwayChoice
 from portfolio.catalogue.pathways import PathwayCheck, check_pathway
 from portfolio.catalogue.rules import Structure
 from portfolio.catalogue.tree import version_tree
+from portfolio.core.db import one_of
 
 
 def with_mandatory(structure: Structure, numbers: Iterable[str]) -> list[str]:
@@ -53,12 +54,11 @@ def choose_pathway(session: Session, enrolment: Enrolment, actor: User,
     return choice
 
 
-_ENROLMENT_IDS = sa.bindparam("enrolment_ids", expanding=True)
 # Built once, the enrolments a parameter: every progress page and caseload runs them.
 _CURRENT_PATHWAYS = (
     sa.select(PathwayChoice)
     .where(PathwayChoice.id.in_(sa.select(sa.func.max(PathwayChoice.id))
-                                .where(PathwayChoice.enrolment_id.in_(_ENROLMENT_IDS))
+                                .where(one_of(PathwayChoice.enrolment_id, "enrolment_ids"))
                                 .group_by(PathwayChoice.enrolment_id)))
     .options(joinedload(PathwayChoice.chosen_by)))
 _HISTORY = (sa.select(PathwayChoice)

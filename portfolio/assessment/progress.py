@@ -39,9 +39,8 @@ from portfolio.catalogue.pathways import PathwayCheck, check_pathway
 from portfolio.catalogue.planning import Plan, plan
 from portfolio.catalogue.rules import Evaluation, evaluate
 from portfolio.catalogue.tree import UnitNode, VersionTree, version_tree
+from portfolio.core.db import one_of
 from portfolio.core.memo import Memo
-
-_ENROLMENT_IDS = sa.bindparam("enrolment_ids", expanding=True)
 
 # The statements every progress page runs are built once, their enrolments a parameter:
 # building and keying them again on each request cost more CPU than the database's answers.
@@ -50,14 +49,14 @@ _ENROLMENT_IDS = sa.bindparam("enrolment_ids", expanding=True)
 _CURRENT_SIGN_OFFS = (
     sa.select(UnitSignOff, awaiting_countersignature(UnitSignOff))
     .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
-    .where(UnitSignOff.enrolment_id.in_(_ENROLMENT_IDS), UnitUnlock.id.is_(None))
+    .where(one_of(UnitSignOff.enrolment_id, "enrolment_ids"), UnitUnlock.id.is_(None))
     .options(joinedload(UnitSignOff.assessor))
     .order_by(UnitSignOff.id))
 _UNLOCKS = (sa.select(UnitSignOff.enrolment_id, UnitSignOff.unit_id, UnitUnlock.unlocked_at)
             .join(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
-            .where(UnitSignOff.enrolment_id.in_(_ENROLMENT_IDS)))
+            .where(one_of(UnitSignOff.enrolment_id, "enrolment_ids")))
 _DECLARATIONS = (sa.select(UnitDeclaration)
-                 .where(UnitDeclaration.enrolment_id.in_(_ENROLMENT_IDS))
+                 .where(one_of(UnitDeclaration.enrolment_id, "enrolment_ids"))
                  .order_by(UnitDeclaration.id))
 
 

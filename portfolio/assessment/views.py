@@ -26,6 +26,7 @@ from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import utcnow
 from portfolio.core.forms import EmptyForm
 from portfolio.core.permissions import require, roles_required
+from portfolio.core.urls import hrefs
 from portfolio.core.web import committing
 from portfolio.evidence.models import EvidenceItem
 from portfolio.extensions import db, object_store
@@ -78,7 +79,11 @@ def caseload():
         sort = "attention"
         if descending:
             ranked.reverse()
-    return render_template("assessment/caseload.html", ranked=ranked, sort=sort)
+    return render_template(
+        "assessment/caseload.html", ranked=ranked, sort=sort,
+        progress_hrefs=hrefs("assessment.progress", "enrolment_id", [e.id for e in enrolments]),
+        judge_hrefs=hrefs("assessment.judge", "item_id", [
+            row.first_awaiting_item_id for row, _ in ranked if row.first_awaiting_item_id]))
 
 
 @blueprint.route("/evidence/<int:item_id>/judge", methods=["GET", "POST"])
@@ -175,19 +180,9 @@ def _progress_page(enrolment: Enrolment, pathway_form: PathwayForm | None = None
                            form=EmptyForm(), pathway_form=pathway_form, check=check,
                            pathway_error=error, notes=_unit_notes(enrolment),
                            history=pathway.pathway_history(db.session, enrolment.id),
-                           prior_hrefs=_unit_hrefs("assessment.prior_achievement", enrolment,
-                                                   result.tree))
-
-
-#: A unit id no unit has, standing for each unit's in a URL built once.
-_ANY_UNIT = 2 ** 31 - 1
-
-
-def _unit_hrefs(endpoint: str, enrolment: Enrolment, tree) -> dict[int, str]:
-    """Each unit's URL of ``endpoint`` from one ``url_for``: one per row of a diploma's units
-    cost more than the rest of the row."""
-    sample = url_for(endpoint, enrolment_id=enrolment.id, unit_id=_ANY_UNIT)
-    return {unit.id: sample.replace(f"/{_ANY_UNIT}/", f"/{unit.id}/") for unit in tree.units}
+                           prior_hrefs=hrefs("assessment.prior_achievement", "unit_id",
+                                             [u.id for u in result.tree.units],
+                                             enrolment_id=enrolment.id))
 
 
 def _unit_notes(enrolment: Enrolment) -> dict[int, list]:

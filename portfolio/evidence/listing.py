@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from portfolio.accounts.models import Enrolment
 from portfolio.catalogue.models import Criterion, Unit
 from portfolio.catalogue.tree import version_tree
-from portfolio.core.db import plain_rows
+from portfolio.core.db import one_of, plain_rows
 from portfolio.evidence.hooks import item_statuses
 from portfolio.evidence.models import CriterionClaim, EvidenceFile, EvidenceItem
 
@@ -142,9 +142,9 @@ _NEWEST_FIRST = (EvidenceItem.evidence_date.desc(), EvidenceItem.id.desc())
 #: cost more CPU than the database's answers.
 _FILES = (sa.select(EvidenceFile.item_id, EvidenceFile.id, EvidenceFile.original_name,
                     EvidenceFile.thumbnail_key.is_not(None))
-          .where(EvidenceFile.item_id.in_(_ITEM_IDS)).order_by(EvidenceFile.id))
+          .where(one_of(EvidenceFile.item_id, "item_ids")).order_by(EvidenceFile.id))
 _CLAIMS = (sa.select(CriterionClaim.item_id, CriterionClaim.criterion_id)
-           .where(CriterionClaim.enrolment_id == _ENROLMENT, CriterionClaim.item_id.in_(_ITEM_IDS))
+           .where(CriterionClaim.enrolment_id == _ENROLMENT, one_of(CriterionClaim.item_id, "item_ids"))
            .order_by(CriterionClaim.criterion_id))
 
 

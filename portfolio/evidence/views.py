@@ -27,6 +27,7 @@ from portfolio.core.forms import EmptyForm, choices
 from portfolio.core.permissions import require
 from portfolio.core.uploads import UploadRejected
 from portfolio.core.uploads.sniffing import download_name
+from portfolio.core.urls import hrefs
 from portfolio.core.web import committing
 from portfolio.evidence import listing, services, uploads
 from portfolio.evidence.forms import ClaimsForm, EvidenceForm, ListFilterForm
@@ -86,7 +87,8 @@ def index(enrolment_id: int):
     result = listing.evidence_page(db.session, enrolment, query)
     return render_template("evidence/index.html", enrolment=enrolment, form=form, result=result,
                            filtered=any(request.args.get(k) for k in ("q", "status", "unit")),
-                           page_url=_page_url)
+                           page_url=_page_url, item_hrefs=hrefs(
+                               "evidence.show", "item_id", [i.item.id for i in result.items]))
 
 
 def _page_url(page: int) -> str:
