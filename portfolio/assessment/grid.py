@@ -18,8 +18,9 @@ from portfolio.core.memo import Memo
 MARKS = {"met": "✓", "awaiting_countersignature": "✓?", "claimed": "…", "not_yet_met": "✗",
          "not_started": ""}
 
-#: Units drawn, by what they show: a learner's diploma has some fifty.
-_units: Memo[Markup] = Memo(size=8192)
+#: Units drawn, by what they show: a diploma has some fifty units of about 5 kB each, so this
+#: keeps some forty learners' grids in 10 MB.
+_units: Memo[Markup] = Memo(size=2048)
 
 
 def grid_unit(unit: UnitProgress, criterion_stem: str) -> Markup:
