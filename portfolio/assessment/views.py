@@ -4,9 +4,20 @@ tracking grid and criterion histories."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from markupsafe import Markup
 
 from portfolio.accounts.models import Enrolment, enrolment_for_page
 from portfolio.accounts.permissions import can_view_enrolment
@@ -25,6 +36,7 @@ from portfolio.assessment.queue import next_awaiting_item
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import utcnow
 from portfolio.core.forms import EmptyForm
+from portfolio.core.memo import Memo
 from portfolio.core.permissions import require, roles_required
 from portfolio.core.urls import hrefs
 from portfolio.core.web import committing
@@ -79,11 +91,33 @@ def caseload():
         sort = "attention"
         if descending:
             ranked.reverse()
-    return render_template(
-        "assessment/caseload.html", ranked=ranked, sort=sort,
-        progress_hrefs=hrefs("assessment.progress", "enrolment_id", [e.id for e in enrolments]),
-        judge_hrefs=hrefs("assessment.judge", "item_id", [
-            row.first_awaiting_item_id for row, _ in ranked if row.first_awaiting_item_id]))
+    return render_template("assessment/caseload.html", ranked=ranked, sort=sort,
+                           rows=_caseload_rows(ranked))
+
+
+#: Caseload rows drawn, by every value they show: a row costs the template more than its figures
+#: cost to read, and most stay the same from one visit to the next.
+_caseload_rows_drawn: Memo[Markup] = Memo(size=4096)
+
+
+def _caseload_rows(ranked: list) -> list[Markup]:
+    progress_hrefs = hrefs("assessment.progress", "enrolment_id",
+                           [row.enrolment.id for row, _ in ranked])
+    judge_hrefs = hrefs("assessment.judge", "item_id", [
+        row.first_awaiting_item_id for row, _ in ranked if row.first_awaiting_item_id])
+    draw = get_template_attribute("assessment/_caseload_row.html", "caseload_row")
+    drawn = []
+    for row, why in ranked:
+        enrolment = row.enrolment
+        progress_href = progress_hrefs[enrolment.id]
+        judge_href = judge_hrefs.get(row.first_awaiting_item_id)
+        key = (why.rank, why.reason, enrolment.id, enrolment.learner.name,
+               enrolment.version.title, row.percent_met, row.has_pathway, row.credits,
+               row.credits_required, row.awaiting, row.oldest_awaiting, row.units_ready,
+               row.last_activity, progress_href, judge_href)
+        drawn.append(_caseload_rows_drawn.get(key, functools.partial(
+            draw, row, why, enrolment, progress_href, judge_href)))
+    return drawn
 
 
 @blueprint.route("/evidence/<int:item_id>/judge", methods=["GET", "POST"])

@@ -485,3 +485,27 @@ def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login,
     # Another assessor sees only their own learners; an assessor with none sees an empty list.
     assert _caseload_ids(text(login(people.assessor2).get("/caseload"))) == [people.enrolment2.id]
     assert _caseload_ids(text(login(people.iqa2).get("/caseload"))) == []
+
+
+def _caseload_row(client, enrolment) -> str:
+    page = text(client.get("/caseload"))
+    return re.search(rf'<tr[^>]*>\s*<td data-label="Learner"><a href="/enrolments/{enrolment.id}/'
+                     r'progress">.*?</tr>', page, re.S).group(0)
+
+
+def test_a_caseload_row_drawn_before_shows_every_change_since(login, people, session):
+    """Each process keeps the caseload's rows as drawn, under every value they show."""
+    mine = people.enrolment1
+    client = login(people.assessor1)
+    assert "none" in _caseload_row(client, mine)
+    waiting = add_item(session, mine, criteria_of(session, mine, "303", 2))
+    session.commit()
+    row = _caseload_row(client, mine)
+    assert f'href="/evidence/{waiting.id}/judge">1 item(s)</a>' in row
+    decide(session, waiting, people.assessor1, criteria_of(session, mine, "303", 2))
+    session.commit()
+    row = _caseload_row(client, mine)
+    assert "judge" not in row and "none" in row
+    mine.learner.name = "Learner One Renamed"
+    session.commit()
+    assert "Learner One Renamed" in _caseload_row(client, mine)
