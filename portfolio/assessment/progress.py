@@ -118,7 +118,7 @@ class UnitProgress:
     def ready_for_sign_off(self) -> bool:
         return not self.is_signed_off and self.total > 0 and self.met == self.total
 
-    @property
+    @functools.cached_property
     def status(self) -> str:
         if self.is_achieved:
             return "achieved"
