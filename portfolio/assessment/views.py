@@ -211,12 +211,46 @@ def _progress_page(enrolment: Enrolment, pathway_form: PathwayForm | None = None
             result.pathway.units if result.pathway else result.tree.structure.mandatory)})
         check = result.pathway_check
     return render_template("assessment/progress.html", enrolment=enrolment, progress=result,
-                           form=EmptyForm(), pathway_form=pathway_form, check=check,
-                           pathway_error=error, notes=_unit_notes(enrolment),
+                           pathway_form=pathway_form, check=check, pathway_error=error,
                            history=pathway.pathway_history(db.session, enrolment.id),
-                           prior_hrefs=hrefs("assessment.prior_achievement", "unit_id",
-                                             [u.id for u in result.tree.units],
-                                             enrolment_id=enrolment.id))
+                           unit_rows=_progress_rows(enrolment, result))
+
+
+#: Unit rows of progress pages drawn, by every value they show: the rows cost the template more
+#: than the rest of the page, and most stay the same from one visit to the next.
+_progress_rows_drawn: Memo[Markup] = Memo(size=4096)
+
+
+def _progress_rows(enrolment: Enrolment, result) -> list[Markup]:
+    """The progress page's unit rows. A row offering a form is drawn afresh: its CSRF token is
+    never kept."""
+    user, form, notes = current_user, EmptyForm(), _unit_notes(enrolment)
+    grid_url = url_for("assessment.grid", enrolment_id=enrolment.id)
+    prior_hrefs = hrefs("assessment.prior_achievement", "unit_id",
+                        [u.id for u in result.tree.units], enrolment_id=enrolment.id)
+    may_unlock = can_unlock_units(user, enrolment)
+    draw = get_template_attribute("assessment/_progress_row.html", "progress_row")
+    rows = []
+    for u in result.units:
+        their_notes = notes.get(u.unit.id, [])
+        drawing = functools.partial(draw, u, enrolment, result, user, form, grid_url,
+                                    prior_hrefs[u.unit.id], their_notes)
+        if permissions.can_declare_unit(user, result, u) or permissions.can_sign_off_unit(
+                user, result, u):
+            rows.append(drawing())
+            continue
+        sign_off, declaration = u.sign_off, u.declaration
+        # Unit nodes belong to version trees, which are kept for the life of the process.
+        key = (id(u.unit), u.status, u.met, u.provisional, u.is_achieved, u.is_signed_off,
+               u.ready_for_sign_off, sign_off and (sign_off.id, sign_off.method_label,
+                                                   sign_off.signed_at, sign_off.assessor.name,
+                                                   sign_off.declaration_id),
+               declaration and (declaration.id, declaration.declared_at),
+               enrolment.id, enrolment.learner.name, result.tree.unit_declarations, may_unlock,
+               permissions.can_record_prior_achievement(user, result, u), tuple(their_notes),
+               grid_url, prior_hrefs[u.unit.id])
+        rows.append(_progress_rows_drawn.get(key, drawing))
+    return rows
 
 
 def _unit_notes(enrolment: Enrolment) -> dict[int, list]:

@@ -33,7 +33,7 @@ from tests.helpers.evidence import upload
 from tests.helpers.factories import make_enrolment, make_user
 from tests.helpers.queries import count_rows
 from tests.helpers.samples import PDF
-from tests.helpers.web import csrf_token, flashes, text
+from tests.helpers.web import csrf_token, flashes, text, token_in
 
 
 def judge_form(client, decisions: dict[int, str], current_ids: dict[int, int | None] | None = None,
@@ -509,3 +509,29 @@ def test_a_caseload_row_drawn_before_shows_every_change_since(login, people, ses
     mine.learner.name = "Learner One Renamed"
     session.commit()
     assert "Learner One Renamed" in _caseload_row(client, mine)
+
+
+def _progress_row(client, enrolment, number: str) -> tuple[str, str]:
+    """The unit's row of the progress page, and the page's CSRF token."""
+    page = text(client.get(f"/enrolments/{enrolment.id}/progress"))
+    return re.search(rf'<tr class="unit-\w+">\s*<td data-label="Unit"><a href="[^"]*#unit-{number}"'
+                     r'>.*?</tr>', page, re.S).group(0), token_in(page)
+
+
+def test_a_progress_row_drawn_before_shows_every_change_since(login, people, session):
+    """Each process keeps the progress page's unit rows as drawn, under every value they show;
+    a row offering a form is drawn afresh, with the page's CSRF token."""
+    enrolment = people.enrolment1
+    client = login(people.assessor1)
+    row, _ = _progress_row(client, enrolment, "302")
+    assert "Not started" in row and "Sign off unit 302" not in row
+    meet_unit(session, enrolment, "302", people.assessor1)
+    session.commit()
+    row, token = _progress_row(client, enrolment, "302")
+    assert "Ready for sign-off" in row and f'value="{token}"' in row
+    sign_off_unit(session, enrolment, unit_node(session, enrolment, "302").id, people.assessor1)
+    session.commit()
+    row, _ = _progress_row(client, enrolment, "302")
+    assert "by Assessor1" in row and "Sign off unit 302" not in row and "unlock" not in row
+    row, _ = _progress_row(login(people.admin), enrolment, "302")
+    assert "by Assessor1" in row and ">unlock</a>" in row
