@@ -7,7 +7,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from portfolio.catalogue.models import QualificationVersion
 from portfolio.core.db import Base, UTCDateTime, utcnow
@@ -326,3 +326,13 @@ class Enrolment(Base):
     def __repr__(self) -> str:
         return f"<Enrolment {self.registration_number} learner={self.learner_id}>"
 
+
+#: What an enrolment's pages show besides its row: its learner and qualification version.
+_ENROLMENT_PAGE = (joinedload(Enrolment.learner), joinedload(Enrolment.version))
+
+
+def enrolment_for_page(session, enrolment_id: int) -> Enrolment | None:
+    """The enrolment with its learner and version in one query rather than three. The loaded
+    version also spares the catalogue's tree (``version_tree``) reading it again each time it is
+    asked: the session keeps an object only while something refers to it."""
+    return session.get(Enrolment, enrolment_id, options=_ENROLMENT_PAGE)

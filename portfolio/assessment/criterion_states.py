@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portfolio.accounts.models import Enrolment
 from portfolio.assessment.models import OUTCOMES, Countersignature, Decision, UnitSignOff
-from portfolio.core.db import plain_rows
+from portfolio.core.db import one_of, plain_rows
 from portfolio.core.memo import read_through
 from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
@@ -129,14 +129,14 @@ def criterion_states(session: Session, enrolment_ids: Sequence[int]
                         lambda ids: _fingerprints(session, ids), lambda ids: _read(session, ids))
 
 
-def _fingerprints(session: Session, enrolment_ids: Sequence[int]) -> dict[int, tuple]:
+def _fingerprint_statement() -> sa.Select:
     """What changes whenever a portfolio's statuses may: decisions and their countersignatures
     are only ever added; claims are added and removed (a new one is the latest made, whatever id
     it reuses); items are added and withdrawn. One pass over each table's rows of these
     portfolios, by index."""
     def summary(model, *columns: sa.ColumnElement) -> sa.Subquery:
         return (sa.select(model.enrolment_id, sa.func.count().label("rows"), *columns)
-                .where(model.enrolment_id.in_(enrolment_ids))
+                .where(one_of(model.enrolment_id, "enrolment_ids"))
                 .group_by(model.enrolment_id).subquery())
 
     decisions = summary(Decision, sa.func.max(Decision.id))
@@ -150,8 +150,17 @@ def _fingerprints(session: Session, enrolment_ids: Sequence[int]) -> dict[int, t
                                           for column in list(table.c)[1:]])
     for table in tables:
         statement = statement.outerjoin(table, table.c.enrolment_id == Enrolment.id)
-    statement = statement.where(Enrolment.id.in_(enrolment_ids))
-    return {enrolment_id: tuple(rest) for enrolment_id, *rest in plain_rows(session, statement)}
+    return statement.where(one_of(Enrolment.id, "enrolment_ids"))
+
+
+#: Built once, its ids a parameter: building and keying this statement on every request cost
+#: several times the database's answer.
+_FINGERPRINTS = _fingerprint_statement()
+
+
+def _fingerprints(session: Session, enrolment_ids: Sequence[int]) -> dict[int, tuple]:
+    return {enrolment_id: tuple(rest) for enrolment_id, *rest in plain_rows(
+        session, _FINGERPRINTS, {"enrolment_ids": list(enrolment_ids)})}
 
 
 def _read(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[int, CriterionState]]:

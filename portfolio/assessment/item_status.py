@@ -20,7 +20,8 @@ from portfolio.evidence.models import CriterionClaim, EvidenceItem
 
 
 @item_statuses.register
-def judged_statuses(enrolment_id: int, item_ids: list[int] | None = None) -> sa.Subquery:
+def judged_statuses(enrolment_id: int | sa.BindParameter,
+                    item_ids: list[int] | sa.BindParameter | None = None) -> sa.Subquery:
     """Per item of the enrolment, from the latest decision on it for each criterion it claims:
     awaiting while any claim has none; then awaiting countersignature while a met decision needs
     it; then met when none stands not yet met, partly met when

@@ -19,6 +19,7 @@ from portfolio.assessment.models import PathwayChoice
 from portfolio.catalogue.pathways import PathwayCheck, check_pathway
 from portfolio.catalogue.rules import Structure
 from portfolio.catalogue.tree import version_tree
+from portfolio.core.db import one_of
 
 
 def with_mandatory(structure: Structure, numbers: Iterable[str]) -> list[str]:
@@ -53,20 +54,26 @@ def choose_pathway(session: Session, enrolment: Enrolment, actor: User,
     return choice
 
 
+# Built once, the enrolments a parameter: every progress page and caseload runs them.
+_CURRENT_PATHWAYS = (
+    sa.select(PathwayChoice)
+    .where(PathwayChoice.id.in_(sa.select(sa.func.max(PathwayChoice.id))
+                                .where(one_of(PathwayChoice.enrolment_id, "enrolment_ids"))
+                                .group_by(PathwayChoice.enrolment_id)))
+    .options(joinedload(PathwayChoice.chosen_by)))
+_HISTORY = (sa.select(PathwayChoice)
+            .where(PathwayChoice.enrolment_id == sa.bindparam("enrolment_id"))
+            .options(joinedload(PathwayChoice.chosen_by)).order_by(PathwayChoice.id.desc()))
+
+
 def current_pathways(session: Session, enrolment_ids: Sequence[int]) -> dict[int, PathwayChoice]:
     """Each enrolment's latest choice, in one query whatever the number of enrolments."""
     if not enrolment_ids:
         return {}
-    latest = (sa.select(sa.func.max(PathwayChoice.id))
-              .where(PathwayChoice.enrolment_id.in_(enrolment_ids))
-              .group_by(PathwayChoice.enrolment_id))
     return {c.enrolment_id: c for c in session.scalars(
-        sa.select(PathwayChoice).where(PathwayChoice.id.in_(latest))
-        .options(joinedload(PathwayChoice.chosen_by)))}
+        _CURRENT_PATHWAYS, {"enrolment_ids": list(enrolment_ids)})}
 
 
 def pathway_history(session: Session, enrolment_id: int) -> list[PathwayChoice]:
     """Every choice of an enrolment, latest first."""
-    return list(session.scalars(
-        sa.select(PathwayChoice).where(PathwayChoice.enrolment_id == enrolment_id)
-        .options(joinedload(PathwayChoice.chosen_by)).order_by(PathwayChoice.id.desc())))
+    return list(session.scalars(_HISTORY, {"enrolment_id": enrolment_id}))

@@ -32,12 +32,13 @@ def can_declare_unit(user: User, progress: Progress, unit: UnitProgress) -> bool
 
 def can_sign_off_unit(user: User, progress: Progress, unit: UnitProgress) -> bool:
     """The assessor, once every criterion is met and the learner has declared where asked."""
-    return (can_assess(user, progress.enrolment) and unit.ready_for_sign_off
-            and (unit.declared or not progress.tree.unit_declarations))
+    # The unit's state first: asked for every unit of the progress page, it rules out most.
+    return (unit.ready_for_sign_off and (unit.declared or not progress.tree.unit_declarations)
+            and can_assess(user, progress.enrolment))
 
 
 def can_record_prior_achievement(user: User, progress: Progress, unit: UnitProgress) -> bool:
-    return can_assess(user, progress.enrolment) and not unit.is_signed_off
+    return not unit.is_signed_off and can_assess(user, progress.enrolment)
 
 
 def can_judge(user: User, item: EvidenceItem) -> bool:

@@ -4,19 +4,29 @@ tracking grid and criterion histories."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from markupsafe import Markup
 
-from portfolio.accounts.models import Enrolment
+from portfolio.accounts.models import Enrolment, enrolment_for_page
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.assessment import caseload as caseloads
 from portfolio.assessment import decisions, pathway, permissions, queries, units
 from portfolio.assessment import item_status as evidence_hook_answers  # noqa: F401
 from portfolio.assessment.attention import by_attention
 from portfolio.assessment.forms import PathwayForm, PriorAchievementForm, UnlockForm
-from portfolio.assessment.grid import grid_cells
+from portfolio.assessment.grid import grid_unit
 from portfolio.assessment.hooks import unit_notes
 from portfolio.assessment.judging import inline_files, judgements_sent
 from portfolio.assessment.models import UnitSignOff
@@ -26,7 +36,9 @@ from portfolio.assessment.queue import next_awaiting_item
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import utcnow
 from portfolio.core.forms import EmptyForm
+from portfolio.core.memo import Memo
 from portfolio.core.permissions import require, roles_required
+from portfolio.core.urls import hrefs
 from portfolio.core.web import committing
 from portfolio.evidence.models import EvidenceItem
 from portfolio.extensions import db, object_store
@@ -35,7 +47,7 @@ blueprint = Blueprint("assessment", __name__)
 for _predicate in (can_assess, permissions.can_judge, permissions.can_declare_unit,
                    permissions.can_sign_off_unit, permissions.can_record_prior_achievement,
                    can_unlock_units, permissions.can_choose_pathway, units.declaration_wording,
-                   grid_cells):
+                   grid_unit):
     blueprint.add_app_template_global(_predicate)
 
 
@@ -50,7 +62,7 @@ UNIT_CONFLICT = "Someone else changed this unit at the same moment: check its st
 
 
 def _enrolment(enrolment_id: int, predicate=can_view_enrolment) -> Enrolment:
-    return require(predicate, db.session.get(Enrolment, enrolment_id))
+    return require(predicate, enrolment_for_page(db.session, enrolment_id))
 
 
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -69,10 +81,7 @@ CASELOAD_SORTS = {
 @blueprint.get("/caseload")
 @roles_required("assessor")
 def caseload():
-    enrolments = list(db.session.scalars(
-        sa.select(Enrolment).where(Enrolment.assessor_id == current_user.id,
-                                   Enrolment.ended_at.is_(None))
-        .options(sa.orm.joinedload(Enrolment.learner), sa.orm.selectinload(Enrolment.version))))
+    enrolments = caseloads.open_enrolments(db.session, current_user.id)
     ranked = by_attention(caseloads.caseload(db.session, enrolments), utcnow())
     sort = request.args.get("sort", "attention")
     descending = request.args.get("desc") == "1"
@@ -82,7 +91,33 @@ def caseload():
         sort = "attention"
         if descending:
             ranked.reverse()
-    return render_template("assessment/caseload.html", ranked=ranked, sort=sort)
+    return render_template("assessment/caseload.html", ranked=ranked, sort=sort,
+                           rows=_caseload_rows(ranked))
+
+
+#: Caseload rows drawn, by every value they show: a row costs the template more than its figures
+#: cost to read, and most stay the same from one visit to the next.
+_caseload_rows_drawn: Memo[Markup] = Memo(size=4096)
+
+
+def _caseload_rows(ranked: list) -> list[Markup]:
+    progress_hrefs = hrefs("assessment.progress", "enrolment_id",
+                           [row.enrolment.id for row, _ in ranked])
+    judge_hrefs = hrefs("assessment.judge", "item_id", [
+        row.first_awaiting_item_id for row, _ in ranked if row.first_awaiting_item_id])
+    draw = get_template_attribute("assessment/_caseload_row.html", "caseload_row")
+    drawn = []
+    for row, why in ranked:
+        enrolment = row.enrolment
+        progress_href = progress_hrefs[enrolment.id]
+        judge_href = judge_hrefs.get(row.first_awaiting_item_id)
+        key = (why.rank, why.reason, enrolment.id, enrolment.learner.name,
+               enrolment.version.title, row.percent_met, row.has_pathway, row.credits,
+               row.credits_required, row.awaiting, row.oldest_awaiting, row.units_ready,
+               row.last_activity, progress_href, judge_href)
+        drawn.append(_caseload_rows_drawn.get(key, functools.partial(
+            draw, row, why, enrolment, progress_href, judge_href)))
+    return drawn
 
 
 @blueprint.route("/evidence/<int:item_id>/judge", methods=["GET", "POST"])
@@ -176,9 +211,46 @@ def _progress_page(enrolment: Enrolment, pathway_form: PathwayForm | None = None
             result.pathway.units if result.pathway else result.tree.structure.mandatory)})
         check = result.pathway_check
     return render_template("assessment/progress.html", enrolment=enrolment, progress=result,
-                           form=EmptyForm(), pathway_form=pathway_form, check=check,
-                           pathway_error=error, notes=_unit_notes(enrolment),
-                           history=pathway.pathway_history(db.session, enrolment.id))
+                           pathway_form=pathway_form, check=check, pathway_error=error,
+                           history=pathway.pathway_history(db.session, enrolment.id),
+                           unit_rows=_progress_rows(enrolment, result))
+
+
+#: Unit rows of progress pages drawn, by every value they show: the rows cost the template more
+#: than the rest of the page, and most stay the same from one visit to the next.
+_progress_rows_drawn: Memo[Markup] = Memo(size=4096)
+
+
+def _progress_rows(enrolment: Enrolment, result) -> list[Markup]:
+    """The progress page's unit rows. A row offering a form is drawn afresh: its CSRF token is
+    never kept."""
+    user, form, notes = current_user, EmptyForm(), _unit_notes(enrolment)
+    grid_url = url_for("assessment.grid", enrolment_id=enrolment.id)
+    prior_hrefs = hrefs("assessment.prior_achievement", "unit_id",
+                        [u.id for u in result.tree.units], enrolment_id=enrolment.id)
+    may_unlock = can_unlock_units(user, enrolment)
+    draw = get_template_attribute("assessment/_progress_row.html", "progress_row")
+    rows = []
+    for u in result.units:
+        their_notes = notes.get(u.unit.id, [])
+        drawing = functools.partial(draw, u, enrolment, result, user, form, grid_url,
+                                    prior_hrefs[u.unit.id], their_notes)
+        if permissions.can_declare_unit(user, result, u) or permissions.can_sign_off_unit(
+                user, result, u):
+            rows.append(drawing())
+            continue
+        sign_off, declaration = u.sign_off, u.declaration
+        # Unit nodes belong to version trees, which are kept for the life of the process.
+        key = (id(u.unit), u.status, u.met, u.provisional, u.is_achieved, u.is_signed_off,
+               u.ready_for_sign_off, sign_off and (sign_off.id, sign_off.method_label,
+                                                   sign_off.signed_at, sign_off.assessor.name,
+                                                   sign_off.declaration_id),
+               declaration and (declaration.id, declaration.declared_at),
+               enrolment.id, enrolment.learner.name, result.tree.unit_declarations, may_unlock,
+               permissions.can_record_prior_achievement(user, result, u), tuple(their_notes),
+               grid_url, prior_hrefs[u.unit.id])
+        rows.append(_progress_rows_drawn.get(key, drawing))
+    return rows
 
 
 def _unit_notes(enrolment: Enrolment) -> dict[int, list]:
@@ -219,15 +291,8 @@ def grid(enrolment_id: int):
     enrolment = _enrolment(enrolment_id)
     result = progress_for(db.session, [enrolment])[enrolment.id]
     return render_template("assessment/grid.html", enrolment=enrolment, progress=result,
-                           criterion_hrefs=_criterion_hrefs(enrolment, result.tree))
-
-
-def _criterion_hrefs(enrolment: Enrolment, tree) -> dict[int, str]:
-    """Every criterion page of the grid from one ``url_for``: one per cell cost more than the
-    rest of the page."""
-    stem = url_for("assessment.criterion", enrolment_id=enrolment.id,
-                   criterion_id=0).removesuffix("/0")
-    return {criterion_id: f"{stem}/{criterion_id}" for criterion_id in tree.unit_of_criterion}
+                           criterion_stem=url_for("assessment.criterion", enrolment_id=enrolment.id,
+                                                  criterion_id=0).removesuffix("/0"))
 
 
 @blueprint.get("/enrolments/<int:enrolment_id>/criteria/<int:criterion_id>")

@@ -13,7 +13,8 @@ claim_checks = Hook("evidence.claim_checks")
 item_decisions = Hook("evidence.item_decisions")
 
 #: ``statuses(enrolment_id, item_ids=None)`` answers a subquery of ``(item_id, status)`` over
-#: the enrolment's items (those of ``item_ids``, a list, when given), the status
+#: the enrolment's items (those of ``item_ids``, a list, when given; either may be a bound
+#: parameter, so that the list's statement is built once), the status
 #: one of the keys of :data:`portfolio.evidence.listing.ITEM_STATUSES` other than ``withdrawn``
 #: (assessment, from its decisions).
 item_statuses = Hook("evidence.item_statuses")

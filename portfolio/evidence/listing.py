@@ -5,6 +5,7 @@ a page takes the same few queries whatever the size of the portfolio."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from portfolio.accounts.models import Enrolment
 from portfolio.catalogue.models import Criterion, Unit
 from portfolio.catalogue.tree import version_tree
-from portfolio.core.db import plain_rows
+from portfolio.core.db import one_of, plain_rows
 from portfolio.evidence.hooks import item_statuses
 from portfolio.evidence.models import CriterionClaim, EvidenceFile, EvidenceItem
 
@@ -83,7 +84,7 @@ class EvidencePage:
     pages: int
 
 
-def _statuses(enrolment_id: int, item_ids: list[int] | None = None
+def _statuses(enrolment_id: int | sa.BindParameter, item_ids=None
               ) -> tuple[sa.FromClause | None, sa.ColumnElement[str]]:
     """The subquery of judged statuses to join (none when no feature answers) and the status
     of a joined item: withdrawn, else as judged."""
@@ -132,48 +133,81 @@ def _matches_search(enrolment_id: int, search: str) -> sa.ColumnElement[bool]:
     return condition
 
 
+_ENROLMENT = sa.bindparam("enrolment_id")
+_ITEM_IDS = sa.bindparam("item_ids", expanding=True)
+_NEWEST_FIRST = (EvidenceItem.evidence_date.desc(), EvidenceItem.id.desc())
+#: A page's files and claimed criteria as plain rows, the criteria named from the version's
+#: cached tree: a page of cards would otherwise load a few hundred objects to print a few words
+#: of each. Built once, like the statements below: building and keying them on every request
+#: cost more CPU than the database's answers.
+_FILES = (sa.select(EvidenceFile.item_id, EvidenceFile.id, EvidenceFile.original_name,
+                    EvidenceFile.thumbnail_key.is_not(None))
+          .where(one_of(EvidenceFile.item_id, "item_ids")).order_by(EvidenceFile.id))
+_CLAIMS = (sa.select(CriterionClaim.item_id, CriterionClaim.criterion_id)
+           .where(CriterionClaim.enrolment_id == _ENROLMENT, one_of(CriterionClaim.item_id, "item_ids"))
+           .order_by(CriterionClaim.criterion_id))
+
+
+@functools.cache
+def _page_items() -> sa.Select:
+    """The page's items with their statuses. Built on first use, once the features answering
+    :data:`item_statuses` have registered."""
+    judged, status = _statuses(_ENROLMENT, _ITEM_IDS)
+    return (_with_statuses(sa.select(EvidenceItem, status.label("status")), judged)
+            .where(EvidenceItem.id.in_(_ITEM_IDS)).order_by(*_NEWEST_FIRST))
+
+
+@functools.cache
+def _unfiltered(include_withdrawn: bool) -> tuple[sa.Select, sa.Select]:
+    """The count and a page of ids of the list as it first opens, with or without withdrawn
+    items."""
+    matching = sa.select(EvidenceItem.id).where(EvidenceItem.enrolment_id == _ENROLMENT)
+    if not include_withdrawn:
+        matching = matching.where(EvidenceItem.withdrawn_at.is_(None))
+    return (matching.with_only_columns(sa.func.count()),
+            matching.order_by(*_NEWEST_FIRST).limit(sa.bindparam("limit"))
+            .offset(sa.bindparam("offset")))
+
+
+def _matching(enrolment_id: int, query: ListQuery) -> tuple[sa.Select, sa.Select]:
+    """The count and a page of ids of the items matching ``query``."""
+    if not (query.search.strip() or query.unit_id is not None or query.status in ITEM_STATUSES):
+        return _unfiltered(query.include_withdrawn)
+    matching = sa.select(EvidenceItem.id).where(EvidenceItem.enrolment_id == _ENROLMENT)
+    if not query.include_withdrawn:
+        matching = matching.where(EvidenceItem.withdrawn_at.is_(None))
+    if query.search.strip():
+        matching = matching.where(_matches_search(enrolment_id, query.search))
+    if query.unit_id is not None:
+        matching = matching.where(_claiming(enrolment_id, Criterion.unit_id == query.unit_id))
+    if query.status in ITEM_STATUSES:
+        judged, status = _statuses(enrolment_id)
+        matching = _with_statuses(matching, judged).where(status == query.status)
+    return (matching.with_only_columns(sa.func.count(), maintain_column_froms=True),
+            matching.order_by(*_NEWEST_FIRST).limit(sa.bindparam("limit"))
+            .offset(sa.bindparam("offset")))
+
+
 def evidence_page(session: Session, enrolment: Enrolment, query: ListQuery) -> EvidencePage:
     """One page of the enrolment's items matching ``query``, newest evidence first, with their
     files and claimed criteria: five queries (count, ids, items, files, claims) on any portfolio.
     The statuses shown are judged for the page's items only; a status filter judges them all."""
-    matching = sa.select(EvidenceItem.id).where(EvidenceItem.enrolment_id == enrolment.id)
-    if not query.include_withdrawn:
-        matching = matching.where(EvidenceItem.withdrawn_at.is_(None))
-    if query.search.strip():
-        matching = matching.where(_matches_search(enrolment.id, query.search))
-    if query.unit_id is not None:
-        matching = matching.where(_claiming(enrolment.id, Criterion.unit_id == query.unit_id))
-    if query.status in ITEM_STATUSES:
-        judged, status = _statuses(enrolment.id)
-        matching = _with_statuses(matching, judged).where(status == query.status)
-
-    total = session.scalar(matching.with_only_columns(sa.func.count(),
-                                                      maintain_column_froms=True))
+    counting, paging = _matching(enrolment.id, query)
+    total = session.scalar(counting, {"enrolment_id": enrolment.id})
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, query.page), pages)
-    newest_first = (EvidenceItem.evidence_date.desc(), EvidenceItem.id.desc())
     # The page's ids first, as plain values: the statuses are then judged for those items only,
     # and the query planner sees small, cheap statements.
-    page_ids = list(session.scalars(
-        matching.order_by(*newest_first).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    judged, status = _statuses(enrolment.id, page_ids)
-    rows = session.execute(_with_statuses(sa.select(EvidenceItem, status.label("status")), judged)
-                           .where(EvidenceItem.id.in_(page_ids)).order_by(*newest_first))
-    # Files and claims as plain rows, the criteria named from the version's cached tree: a page
-    # of cards would otherwise load a few hundred objects to print a few words of each.
+    page_ids = list(session.scalars(paging, {"enrolment_id": enrolment.id, "limit": PAGE_SIZE,
+                                             "offset": (page - 1) * PAGE_SIZE}))
+    on_page = {"enrolment_id": enrolment.id, "item_ids": page_ids}
+    rows = session.execute(_page_items(), on_page)
     files: dict[int, list[ListedFile]] = defaultdict(list)
-    for item_id, *listed in plain_rows(session, sa.select(
-            EvidenceFile.item_id, EvidenceFile.id, EvidenceFile.original_name,
-            EvidenceFile.thumbnail_key.is_not(None))
-            .where(EvidenceFile.item_id.in_(page_ids)).order_by(EvidenceFile.id)):
+    for item_id, *listed in plain_rows(session, _FILES, on_page):
         files[item_id].append(ListedFile(*listed))
     tree = version_tree(session, enrolment.version_id)
     claims: dict[int, list[str]] = defaultdict(list)
-    for item_id, criterion_id in plain_rows(session, sa.select(
-            CriterionClaim.item_id, CriterionClaim.criterion_id)
-            .where(CriterionClaim.enrolment_id == enrolment.id,
-                   CriterionClaim.item_id.in_(page_ids))
-            .order_by(CriterionClaim.criterion_id)):
+    for item_id, criterion_id in plain_rows(session, _CLAIMS, on_page):
         claims[item_id].append(tree.short_label(criterion_id))
     return EvidencePage([ListedItem(item, item_state, files[item.id], claims[item.id])
                          for item, item_state in rows], total, page, pages)

@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from portfolio.accounts.models import Enrolment
+from portfolio.accounts.models import Enrolment, enrolment_for_page
 from portfolio.accounts.permissions import can_view_enrolment
 from portfolio.catalogue.tree import version_tree
 from portfolio.core.db import release_connection
@@ -27,6 +27,7 @@ from portfolio.core.forms import EmptyForm, choices
 from portfolio.core.permissions import require
 from portfolio.core.uploads import UploadRejected
 from portfolio.core.uploads.sniffing import download_name
+from portfolio.core.urls import hrefs
 from portfolio.core.web import committing
 from portfolio.evidence import listing, services, uploads
 from portfolio.evidence.forms import ClaimsForm, EvidenceForm, ListFilterForm
@@ -52,7 +53,7 @@ def _limits(with_quota: bool) -> uploads.UploadLimits:
 
 
 def _enrolment(enrolment_id: int, predicate=can_view_enrolment) -> Enrolment:
-    return require(predicate, db.session.get(Enrolment, enrolment_id))
+    return require(predicate, enrolment_for_page(db.session, enrolment_id))
 
 
 def _item(item_id: int, predicate=can_view_evidence) -> EvidenceItem:
@@ -86,7 +87,8 @@ def index(enrolment_id: int):
     result = listing.evidence_page(db.session, enrolment, query)
     return render_template("evidence/index.html", enrolment=enrolment, form=form, result=result,
                            filtered=any(request.args.get(k) for k in ("q", "status", "unit")),
-                           page_url=_page_url)
+                           page_url=_page_url, item_hrefs=hrefs(
+                               "evidence.show", "item_id", [i.item.id for i in result.items]))
 
 
 def _page_url(page: int) -> str:

@@ -75,15 +75,18 @@ def open_actions_by_unit(session: Session, enrolment_id: int) -> dict[int, list[
     """The open actions raised on samples of the learner's units, by unit, oldest first (for
     sign-off now, and for claims later)."""
     found: dict[int, list[SampleAction]] = defaultdict(list)
-    for unit_id, action in session.execute(
-            sa.select(Sample.unit_id, SampleAction)
-            .join(SampleAction, SampleAction.sample_id == Sample.id)
-            .where(Sample.enrolment_id == enrolment_id, ~SampleAction.closed)
-            .options(joinedload(SampleAction.owner), joinedload(SampleAction.sample)
-                     .joinedload(Sample.iqa))
-            .order_by(SampleAction.id)):
+    for unit_id, action in session.execute(_OPEN_ACTIONS, {"enrolment_id": enrolment_id}):
         found[unit_id].append(action)
     return dict(found)
+
+
+#: Built once, the enrolment a parameter: every progress page runs it.
+_OPEN_ACTIONS = (sa.select(Sample.unit_id, SampleAction)
+                 .join(SampleAction, SampleAction.sample_id == Sample.id)
+                 .where(Sample.enrolment_id == sa.bindparam("enrolment_id"), ~SampleAction.closed)
+                 .options(joinedload(SampleAction.owner), joinedload(SampleAction.sample)
+                          .joinedload(Sample.iqa))
+                 .order_by(SampleAction.id))
 
 
 def describe_open(action: SampleAction) -> str:

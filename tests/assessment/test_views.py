@@ -33,7 +33,7 @@ from tests.helpers.evidence import upload
 from tests.helpers.factories import make_enrolment, make_user
 from tests.helpers.queries import count_rows
 from tests.helpers.samples import PDF
-from tests.helpers.web import csrf_token, flashes, text
+from tests.helpers.web import csrf_token, flashes, text, token_in
 
 
 def judge_form(client, decisions: dict[int, str], current_ids: dict[int, int | None] | None = None,
@@ -280,6 +280,51 @@ def test_the_grid_shows_each_criterions_status(login, people, session, item):
     assert {marks[c][0] for c in criteria_of(session, enrolment, "302")} == {""}
 
 
+def _grid_cells(client, enrolment) -> dict[int, str]:
+    page = text(client.get(f"/enrolments/{enrolment.id}/grid"))
+    return {int(cid): state for state, cid in re.findall(
+        rf'class="cell status-(\w+)" href="/enrolments/{enrolment.id}/criteria/(\d+)"', page)}
+
+
+def test_a_grid_drawn_before_shows_every_change_since(login, people, session, item):
+    """Each process keeps the grid's units as drawn: a unit whose statuses or sign-off changed
+    is drawn again, and a learner whose statuses are the same as another's gets their own
+    links."""
+    enrolment = people.enrolment1
+    met, not_met, claimed = (c.criterion_id for c in item.claims)
+    client = login(people.learner1)
+    before = _grid_cells(client, enrolment)
+    assert (before[met], before[not_met], before[claimed]) == ("claimed",) * 3
+    # The unit's count of met criteria and its status stay as they were: only a cell changes.
+    decide(session, item, people.assessor1, [not_met], "not_yet_met")
+    session.commit()
+    after = _grid_cells(client, enrolment)
+    assert (after[met], after[not_met], after[claimed]) == ("claimed", "not_yet_met", "claimed")
+    decide(session, item, people.assessor1, [met])
+    session.commit()
+    after = _grid_cells(client, enrolment)
+    assert (after[met], after[not_met], after[claimed]) == ("met", "not_yet_met", "claimed")
+    unit = unit_node(session, enrolment, "303")
+    assert "303</span> " in text(client.get(f"/enrolments/{enrolment.id}/grid"))
+    record_prior_achievement(session, enrolment, unit.id, people.assessor1, "credit_transfer",
+                             "Certificate 77")
+    session.commit()
+    page = text(client.get(f"/enrolments/{enrolment.id}/grid"))
+    assert re.search(rf'id="unit-303">\s*<h2>.*{len(unit.criteria)}/{len(unit.criteria)} · '
+                     r'Credit transfer</span>', page)
+    assert {_grid_cells(client, enrolment)[c] for c in criteria_of(session, enrolment, "303")
+            } == {"met"}
+
+    twins = [make_enrolment(session, make_user(session, people.centre, f"twin{n}@north.test",
+                                               "learner"), people.assessor1, people.iqa1,
+                            "600/9662/7") for n in (1, 2)]
+    session.commit()
+    assessor = login(people.assessor1)
+    for twin in twins:
+        cells = _grid_cells(assessor, twin)
+        assert len(cells) == 736 and set(cells.values()) == {"not_started"}
+
+
 def test_the_criterion_page_lists_its_history_and_the_items_claiming_it(
         login, people, session, item):
     enrolment = people.enrolment1
@@ -440,3 +485,53 @@ def test_the_caseload_lists_the_assessors_learners_and_sorts_by_every_key(login,
     # Another assessor sees only their own learners; an assessor with none sees an empty list.
     assert _caseload_ids(text(login(people.assessor2).get("/caseload"))) == [people.enrolment2.id]
     assert _caseload_ids(text(login(people.iqa2).get("/caseload"))) == []
+
+
+def _caseload_row(client, enrolment) -> str:
+    page = text(client.get("/caseload"))
+    return re.search(rf'<tr[^>]*>\s*<td data-label="Learner"><a href="/enrolments/{enrolment.id}/'
+                     r'progress">.*?</tr>', page, re.S).group(0)
+
+
+def test_a_caseload_row_drawn_before_shows_every_change_since(login, people, session):
+    """Each process keeps the caseload's rows as drawn, under every value they show."""
+    mine = people.enrolment1
+    client = login(people.assessor1)
+    assert "none" in _caseload_row(client, mine)
+    waiting = add_item(session, mine, criteria_of(session, mine, "303", 2))
+    session.commit()
+    row = _caseload_row(client, mine)
+    assert f'href="/evidence/{waiting.id}/judge">1 item(s)</a>' in row
+    decide(session, waiting, people.assessor1, criteria_of(session, mine, "303", 2))
+    session.commit()
+    row = _caseload_row(client, mine)
+    assert "judge" not in row and "none" in row
+    mine.learner.name = "Learner One Renamed"
+    session.commit()
+    assert "Learner One Renamed" in _caseload_row(client, mine)
+
+
+def _progress_row(client, enrolment, number: str) -> tuple[str, str]:
+    """The unit's row of the progress page, and the page's CSRF token."""
+    page = text(client.get(f"/enrolments/{enrolment.id}/progress"))
+    return re.search(rf'<tr class="unit-\w+">\s*<td data-label="Unit"><a href="[^"]*#unit-{number}"'
+                     r'>.*?</tr>', page, re.S).group(0), token_in(page)
+
+
+def test_a_progress_row_drawn_before_shows_every_change_since(login, people, session):
+    """Each process keeps the progress page's unit rows as drawn, under every value they show;
+    a row offering a form is drawn afresh, with the page's CSRF token."""
+    enrolment = people.enrolment1
+    client = login(people.assessor1)
+    row, _ = _progress_row(client, enrolment, "302")
+    assert "Not started" in row and "Sign off unit 302" not in row
+    meet_unit(session, enrolment, "302", people.assessor1)
+    session.commit()
+    row, token = _progress_row(client, enrolment, "302")
+    assert "Ready for sign-off" in row and f'value="{token}"' in row
+    sign_off_unit(session, enrolment, unit_node(session, enrolment, "302").id, people.assessor1)
+    session.commit()
+    row, _ = _progress_row(client, enrolment, "302")
+    assert "by Assessor1" in row and "Sign off unit 302" not in row and "unlock" not in row
+    row, _ = _progress_row(login(people.admin), enrolment, "302")
+    assert "by Assessor1" in row and ">unlock</a>" in row
