@@ -179,11 +179,16 @@ def worker_command():
         worker.run()
 
 
+def command_group() -> FlaskGroup:
+    """Every ``portfolio`` command: the application's and the process-level ones."""
+    group = FlaskGroup(create_app=lambda: create_app(), help=__doc__)
+    group.add_command(serve_command)
+    group.add_command(worker_command)
+    return group
+
+
 def main() -> None:
     # Whatever the command creates (the embedded database and its journal, secrets, the embedded
     # store's files, which its process inherits this from) is its owner's alone.
     os.umask(0o077)
-    group = FlaskGroup(create_app=lambda: create_app(), help=__doc__)
-    group.add_command(serve_command)
-    group.add_command(worker_command)
-    group(prog_name="portfolio")
+    command_group()(prog_name="portfolio")
