@@ -90,3 +90,12 @@ def test_nginx_accepts_the_site_files(tmp_path):
     result = subprocess.run([nginx_binary(), "-t", "-e", str(tmp_path / "error.log"),
                              "-c", str(conf)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_systemd_waits_for_gunicorns_graceful_stop():
+    """A stop that kills before gunicorn's graceful timeout cuts off the uploads it waits for."""
+    config: dict = {}
+    exec(compile((DEPLOY / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), config)
+    unit = (DEPLOY / "systemd" / "portfolio-web.service").read_text()
+    stop = int(re.search(r"^TimeoutStopSec=(\d+)$", unit, re.M).group(1))
+    assert stop > config["graceful_timeout"]
