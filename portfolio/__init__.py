@@ -39,6 +39,7 @@ def create_app(settings=None, **overrides):
     from portfolio.core.metrics import init_metrics
     from portfolio.core.security import init_security, logged_in_user_id
     from portfolio.core.storage import ObjectStore, StorageConfig
+    from portfolio.core.transaction import end_reading
     from portfolio.demo.cli import demo_cli
     from portfolio.evidence.cli import storage_cli
     from portfolio.evidence.upload_views import blueprint as uploads_blueprint
@@ -136,8 +137,10 @@ def create_app(settings=None, **overrides):
         return render_template("errors/500.html"), 500
 
     @app.teardown_request
-    def rollback_on_error(exc):
+    def end_transaction(exc):
         if exc is not None:
             db.session.rollback()
+        else:
+            end_reading(db.session())
 
     return app

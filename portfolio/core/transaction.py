@@ -36,6 +36,17 @@ def has_written(session: Session) -> bool:
     return session.info.get(_WROTE, False)
 
 
+def end_reading(session: Session) -> None:
+    """End a transaction that has only read with a COMMIT rather than the ROLLBACK closing the
+    session sends: psycopg forgets every prepared statement at a ROLLBACK, and with one at the
+    end of every request PostgreSQL would plan each page's statements afresh on every visit.
+    Anything written, pending or waiting for a commit is left for the rollback."""
+    if (session.in_transaction() and not session.in_nested_transaction()
+            and not has_written(session) and not (session.new or session.dirty or session.deleted)
+            and not session.info.get(_AFTER_COMMIT)):
+        session.commit()
+
+
 @sa.event.listens_for(Session, "after_flush")
 def _flushed(session: Session, context) -> None:
     session.info[_WROTE] = True
