@@ -306,8 +306,10 @@ def _samples(query: TrailQuery):
                       _count_where(SampleRecord.planned_sample_id.is_(None)),
                       *(_count_where(SampleRecord.outcome == outcome)
                         for outcome in SAMPLE_OUTCOMES),
+                      # The countersignature's sample, not its id: the unique index answers
+                      # alone, so the planner probes it per sample rather than hash the table.
                       _count_where(sa.and_(SampleRecord.needs_countersignature,
-                                           SampleCountersignature.id.is_(None))))
+                                           SampleCountersignature.sample_id.is_(None))))
             .outerjoin(SampleCountersignature,
                        SampleCountersignature.sample_id == SampleRecord.id)
             .where(*_sample_scope(query)).group_by(*keys))
@@ -340,8 +342,10 @@ def _sign_offs_pending(query: TrailQuery):
             .join(Enrolment, Enrolment.id == UnitSignOff.enrolment_id)
             .outerjoin(Countersignature, Countersignature.sign_off_id == UnitSignOff.id)
             .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
-            .where(UnitSignOff.needs_countersignature, Countersignature.id.is_(None),
-                   UnitUnlock.id.is_(None), query.period.holds(UnitSignOff.signed_at),
+            # Tested on the joined columns, which PostgreSQL reads as anti-joins (on the ids it
+            # keeps every sign-off and guesses a handful left, then probes each one's enrolment).
+            .where(UnitSignOff.needs_countersignature, Countersignature.sign_off_id.is_(None),
+                   UnitUnlock.sign_off_id.is_(None), query.period.holds(UnitSignOff.signed_at),
                    *_enrolment_scope(query, UnitSignOff.assessor_id))
             .group_by(*keys))
 
