@@ -137,6 +137,11 @@ class UnitSignOff(Base):
     __tablename__ = "unit_sign_offs"
     __table_args__ = (
         sa.Index("ix_unit_sign_offs_enrolment_id_unit_id", "enrolment_id", "unit_id"),
+        # The few that wait for a countersignature, by portfolio and time: the IQA trail counts a
+        # centre's without reading every sign-off.
+        sa.Index("ix_unit_sign_offs_enrolment_id_signed_at", "enrolment_id", "signed_at",
+                 sqlite_where=sa.text("needs_countersignature"),
+                 postgresql_where=sa.text("needs_countersignature")),
         sa.CheckConstraint("method IN ('assessment', 'rpl', 'credit_transfer')",
                            name="known_method"),
     )
@@ -185,6 +190,11 @@ class Countersignature(Base):
                            name="decision_or_sign_off"),
         # A portfolio's latest countersignature in one probe: what progress counts changes with it.
         sa.Index("ix_countersignatures_enrolment_id_id", "enrolment_id", "id"),
+        # A centre's countersigned decisions from the index alone, through its enrolments (the
+        # IQA trail), rather than a probe per decision or a read of every countersignature.
+        sa.Index("ix_countersignatures_enrolment_id_decision_id", "enrolment_id", "decision_id",
+                 sqlite_where=sa.text("decision_id IS NOT NULL"),
+                 postgresql_where=sa.text("decision_id IS NOT NULL")),
     )
 
     #: Primary key.

@@ -192,21 +192,18 @@ def sampling_trail(session: Session, query: TrailQuery) -> Trail:
         figures(key).open_actions, figures(key).overdue_actions = open_actions, overdue
     for key, pending in _rows(session, _sign_offs_pending(query)):
         figures(key).sign_offs_pending = pending
-    for key, pending, *counts in _rows(session, _coverage(query, grouped=True, sampled=False)):
+    whole = ()
+    for key, pending, *counts in _rows(session, _coverage(query)):
+        if key == (None, None):
+            whole = counts
+            continue
         figures(key).decisions_pending = pending
-        for name, count in zip(COVERAGE, counts, strict=True):
-            figures(key).coverage[name].total = count
-    for key, *counts in _rows(session, _coverage(query, grouped=True, sampled=True)):
-        for name, count in zip(COVERAGE, counts, strict=True):
-            figures(key).coverage[name].sampled = count
+        _cover(figures(key), counts)
 
     totals = Figures()
     for line in lines.values():
         totals.add(line)
-    for sampled in (False, True):
-        counts = session.execute(_coverage(query, grouped=False, sampled=sampled)).one()
-        for name, count in zip(COVERAGE, counts[-len(COVERAGE):], strict=True):
-            setattr(totals.coverage[name], "sampled" if sampled else "total", count)
+    _cover(totals, whole)
 
     names = _names(session, User, User.name, {a for a, _ in lines} | {query.assessor_id})
     numbers = _names(session, Qualification, Qualification.qualification_number,
@@ -309,8 +306,10 @@ def _samples(query: TrailQuery):
                       _count_where(SampleRecord.planned_sample_id.is_(None)),
                       *(_count_where(SampleRecord.outcome == outcome)
                         for outcome in SAMPLE_OUTCOMES),
+                      # The countersignature's sample, not its id: the unique index answers
+                      # alone, so the planner probes it per sample rather than hash the table.
                       _count_where(sa.and_(SampleRecord.needs_countersignature,
-                                           SampleCountersignature.id.is_(None))))
+                                           SampleCountersignature.sample_id.is_(None))))
             .outerjoin(SampleCountersignature,
                        SampleCountersignature.sample_id == SampleRecord.id)
             .where(*_sample_scope(query)).group_by(*keys))
@@ -343,38 +342,82 @@ def _sign_offs_pending(query: TrailQuery):
             .join(Enrolment, Enrolment.id == UnitSignOff.enrolment_id)
             .outerjoin(Countersignature, Countersignature.sign_off_id == UnitSignOff.id)
             .outerjoin(UnitUnlock, UnitUnlock.sign_off_id == UnitSignOff.id)
-            .where(UnitSignOff.needs_countersignature, Countersignature.id.is_(None),
-                   UnitUnlock.id.is_(None), query.period.holds(UnitSignOff.signed_at),
+            # Tested on the joined columns, which PostgreSQL reads as anti-joins (on the ids it
+            # keeps every sign-off and guesses a handful left, then probes each one's enrolment).
+            .where(UnitSignOff.needs_countersignature, Countersignature.sign_off_id.is_(None),
+                   UnitUnlock.sign_off_id.is_(None), query.period.holds(UnitSignOff.signed_at),
                    *_enrolment_scope(query, UnitSignOff.assessor_id))
             .group_by(*keys))
 
 
-def _coverage(query: TrailQuery, *, grouped: bool, sampled: bool):
-    """CAMERA over the decisions made in the period: how many distinct learners (enrolments),
-    assessors, methods, units, decisions and settings they have (``sampled`` false, with the
-    decisions awaiting countersignature first), or how many of those a sample recorded in the
-    period looked at (``sampled`` true). Grouped by assessor and qualification, or over the
-    whole selection."""
-    distinct = sa.func.count(sa.distinct(Decision.enrolment_id)), \
-        sa.func.count(sa.distinct(Decision.assessor_id)), \
-        sa.func.count(sa.distinct(EvidenceItem.method)), \
-        sa.func.count(sa.distinct(Decision.unit_id)), sa.func.count(Decision.id), \
-        sa.func.count(sa.distinct(EvidenceItem.setting))
-    keys = (Decision.assessor_id, Enrolment.qualification_id) if grouped else ()
-    first = () if sampled else (_count_where(sa.and_(Decision.needs_countersignature,
-                                                     Countersignature.id.is_(None))),)
-    statement = (sa.select(*keys, *first, *distinct)
-                 .join(Enrolment, Enrolment.id == Decision.enrolment_id)
-                 .join(EvidenceItem, EvidenceItem.id == Decision.item_id)
-                 .where(query.period.holds(Decision.decided_at),
-                        *_enrolment_scope(query, Decision.assessor_id)))
-    if sampled:
-        statement = statement.where(Decision.id.in_(
-            sa.select(SampledDecision.decision_id)
-            .join(SampleRecord, SampleRecord.id == SampledDecision.sample_id)
-            .where(SampleRecord.centre_id == query.centre_id,
-                   query.period.holds(SampleRecord.recorded_at))))
-    else:
-        statement = statement.outerjoin(Countersignature,
-                                        Countersignature.decision_id == Decision.id)
-    return statement.group_by(*keys) if grouped else statement
+def _coverage(query: TrailQuery):
+    """CAMERA over the decisions made in the period, a row per assessor and qualification and
+    one over the whole selection (keyed None, None): the decisions awaiting countersignature,
+    then how many distinct learners (enrolments), assessors, methods, units, decisions and
+    settings they have, then how many of each a sample recorded in the period looked at.
+
+    A centre's trail must cost the same however many centres share the database, so the
+    evidence items and countersignatures are gathered through the centre's enrolments and the
+    sampled decisions through its samples. The decisions are first counted per learner, unit,
+    method and setting: the distinct counts, per line and over the whole selection, then read
+    those few cells rather than every decision twice."""
+    centre_enrolments = sa.select(Enrolment.id).where(Enrolment.centre_id == query.centre_id)
+    items = _gathered(sa.select(EvidenceItem.id, EvidenceItem.method, EvidenceItem.setting)
+                      .where(EvidenceItem.enrolment_id.in_(centre_enrolments)), "items")
+    signed = _gathered(sa.select(Countersignature.decision_id)
+                       .where(Countersignature.enrolment_id.in_(centre_enrolments),
+                              Countersignature.decision_id.is_not(None)), "signed")
+    sampled = _gathered(sa.select(SampledDecision.decision_id).distinct()
+                        .join(SampleRecord, SampleRecord.id == SampledDecision.sample_id)
+                        .where(SampleRecord.centre_id == query.centre_id,
+                               query.period.holds(SampleRecord.recorded_at)), "sampled")
+    keys = (Decision.assessor_id, Enrolment.qualification_id)
+    dimensions = (Decision.enrolment_id, Decision.unit_id, items.c.method, items.c.setting)
+    cells = (sa.select(*keys, *dimensions, sa.func.count().label("records"),
+                       sa.func.count(sampled.c.decision_id).label("sampled"),
+                       _count_where(sa.and_(Decision.needs_countersignature,
+                                            signed.c.decision_id.is_(None))).label("pending"))
+             .join(Enrolment, Enrolment.id == Decision.enrolment_id)
+             .join(items, items.c.id == Decision.item_id)
+             .outerjoin(signed, signed.c.decision_id == Decision.id)
+             .outerjoin(sampled, sampled.c.decision_id == Decision.id)
+             .where(query.period.holds(Decision.decided_at),
+                    *_enrolment_scope(query, Decision.assessor_id))
+             .group_by(*keys, *dimensions).cte("cells")).c
+    distinct = {"learners": cells.enrolment_id, "assessors": cells.assessor_id,
+                "methods": cells.method, "units": cells.unit_id, "settings": cells.setting}
+
+    def counts(sampled: bool):
+        for name in COVERAGE:
+            if name == "records":
+                yield _sum(cells.sampled if sampled else cells.records)
+            else:
+                column = distinct[name]
+                yield sa.func.count(sa.distinct(
+                    sa.case((cells.sampled > 0, column)) if sampled else column))
+
+    figures = (_sum(cells.pending), *counts(False), *counts(True))
+    return sa.union_all(
+        sa.select(cells.assessor_id, cells.qualification_id, *figures)
+        .group_by(cells.assessor_id, cells.qualification_id),
+        sa.select(sa.null(), sa.null(), *figures))
+
+
+def _gathered(statement, name: str):
+    """``statement`` as a common table expression worked out once, before the join: PostgreSQL
+    would otherwise fold it in and, at scale, look each decision's row up by its own index probe
+    or hash the whole table."""
+    return statement.cte(name).prefix_with("MATERIALIZED", dialect="postgresql")
+
+
+def _sum(column) -> sa.ColumnElement[int]:
+    """A sum of counts as an integer (PostgreSQL sums big integers as numeric), 0 over none."""
+    return sa.cast(sa.func.coalesce(sa.func.sum(column), 0), sa.Integer)
+
+
+def _cover(figures: Figures, counts) -> None:
+    """Set the coverage of ``figures`` from the totals of :data:`COVERAGE`'s dimensions followed
+    by the sampled ones, as :func:`_coverage` gives them."""
+    totals, sampled = counts[:len(COVERAGE)], counts[len(COVERAGE):]
+    for name, total, looked_at in zip(COVERAGE, totals, sampled, strict=True):
+        figures.coverage[name] = Coverage(looked_at, total)

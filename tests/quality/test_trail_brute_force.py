@@ -1,6 +1,8 @@
 """The sampling trail's set-based queries against a brute-force count in Python, on random
-decisions, samples (planned or ad hoc, with actions and countersignatures) and planned samples
-around the period: every figure of every line, and the totals."""
+decisions, samples (planned or ad hoc, with actions and countersignatures), planned samples and
+sign-offs (countersigned or unlocked) around the period, some of them another centre's: every
+figure of every line, and the totals, of the whole centre and narrowed to a qualification or an
+assessor."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections import defaultdict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portfolio.assessment.models import Countersignature, Decision
+from portfolio.assessment.models import Countersignature, Decision, UnitSignOff, UnitUnlock
 from portfolio.quality.models import SAMPLE_OUTCOMES
 from portfolio.quality.trail import COUNTS, COVERAGE, Period, TrailQuery, sampling_trail
 from tests.helpers.assessment import add_item, criteria_of, unit_node
@@ -35,8 +37,9 @@ UNITS = ("204", "301")
 METHODS = (("product", "workplace"), ("observation", "simulated"),
            ("witness_testimony", "workplace"))
 
+#: Enrolments 0 to 2 are the centre's, 3 is another centre's.
 decisions_strategy = st.lists(st.tuples(
-    st.integers(0, 2),  # enrolment
+    st.integers(0, 3),  # enrolment
     st.integers(0, 1),  # unit
     st.integers(0, 2),  # item's method and setting
     DAYS, st.booleans(), st.booleans()), max_size=8)  # needs a countersignature, has one
@@ -47,7 +50,10 @@ samples_strategy = st.lists(st.tuples(
     st.one_of(st.none(), DAYS),  # planned, due that day
     st.booleans(), st.booleans(),  # needs a countersignature, has one
     st.lists(st.tuples(st.booleans(), DUE_DAYS), max_size=2)), max_size=5)  # actions: closed, due
-planned_strategy = st.lists(st.tuples(st.integers(0, 2), DAYS, st.booleans()), max_size=4)
+planned_strategy = st.lists(st.tuples(st.integers(0, 3), DAYS, st.booleans()), max_size=4)
+sign_offs_strategy = st.lists(st.tuples(
+    st.integers(0, 3), st.integers(0, 1), DAYS,  # enrolment, unit, day
+    st.booleans(), st.booleans(), st.booleans()), max_size=4)  # needs, countersigned, unlocked
 
 
 def day(offset: int) -> dt.date:
@@ -66,12 +72,23 @@ def before_end(offset: int) -> bool:
     return day(offset) <= PERIOD.ends_on
 
 
-def expected(decisions, samples, planned):
-    """The trail counted row by row: {(assessor, qualification): {figure: value}}, totals."""
+def expected(decisions, samples, planned, sign_offs, centre, qualification=None,
+             assessor=None):
+    """The trail of ``centre`` counted row by row, optionally of one qualification or assessor:
+    {(assessor, qualification): {figure: value}}, totals."""
+    def chosen(record):
+        return record["centre"] == centre and qualification in (None, record["qualification"]) \
+            and assessor in (None, record["assessor"])
+
+    decisions, samples, planned, sign_offs = ([r for r in records if chosen(r)] for records in (
+        decisions, samples, planned, sign_offs))
     lines = defaultdict(lambda: defaultdict(int))
-    for e, removed, due in planned:
-        if not removed and in_period(due):
-            lines[e.assessor_id, e.qualification_id]["planned"] += 1
+    for cell in planned:
+        if not cell["removed"] and in_period(cell["due"]):
+            lines[cell["assessor"], cell["qualification"]]["planned"] += 1
+    for sign_off in sign_offs:
+        if sign_off["pending"] and in_period(sign_off["day"]):
+            lines[sign_off["assessor"], sign_off["qualification"]]["sign_offs_pending"] += 1
     for sample in samples:
         key, figures = (sample["assessor"], sample["qualification"]), None
         if sample["due"] is not None and in_period(sample["due"]):
@@ -129,13 +146,14 @@ def found(figures) -> dict[str, int]:
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(decisions_strategy, samples_strategy, planned_strategy)
+@given(decisions_strategy, samples_strategy, planned_strategy, sign_offs_strategy)
 def test_the_trail_agrees_with_counting_row_by_row(session, people, decision_specs,
-                                                   sample_specs, planned_specs):
+                                                   sample_specs, planned_specs, sign_off_specs):
     with session.begin_nested() as savepoint:
         third = make_user(session, people.centre, "third@north.test", "learner")
         enrolments = [people.enrolment1, people.enrolment2,
-                      make_enrolment(session, third, people.assessor1, people.iqa2, "600/1257/2")]
+                      make_enrolment(session, third, people.assessor1, people.iqa2, "600/1257/2"),
+                      people.other_enrolment]
         iqas = (people.iqa1, people.iqa2)
         plans = {}
 
@@ -146,7 +164,7 @@ def test_the_trail_agrees_with_counting_row_by_row(session, people, decision_spe
                     type(people.assessor1), enrolment.assessor_id), enrolment)
             return plans[key]
 
-        numbers = {0: UNITS, 1: ("01", "02"), 2: ("01", "02")}
+        numbers = {0: UNITS, 1: ("01", "02"), 2: ("01", "02"), 3: UNITS}
         used = defaultdict(int)
         decisions = []
         for e, u, m, offset, needs, signed in decision_specs:
@@ -166,6 +184,7 @@ def test_the_trail_agrees_with_counting_row_by_row(session, people, decision_spe
             if needs and signed:
                 session.add(Countersignature(decision_id=decision.id, by_id=people.iqa2.id))
             decisions.append({"id": decision.id, "row": decision, "enrolment": enrolment.id,
+                              "centre": enrolment.centre_id,
                               "assessor": enrolment.assessor_id, "day": offset,
                               "qualification": enrolment.qualification_id, "method": method,
                               "setting": setting, "unit": decision.unit_id, "needs": needs,
@@ -189,7 +208,8 @@ def test_the_trail_agrees_with_counting_row_by_row(session, people, decision_spe
                 raise_action(session, sample, session.get(type(people.assessor1),
                                                           first["assessor"]),
                              day(action_due), closed=closed)
-            samples.append({"assessor": first["assessor"], "day": offset, "due": due,
+            samples.append({"centre": first["centre"], "assessor": first["assessor"],
+                            "day": offset, "due": due,
                             "qualification": first["qualification"], "outcome": outcome,
                             "needs": needs, "signed": needs and signed, "actions": actions,
                             "decisions": {d["id"] for d in chosen}})
@@ -200,11 +220,37 @@ def test_the_trail_agrees_with_counting_row_by_row(session, people, decision_spe
                                unit_node(session, enrolment, numbers[e][0]).id, day(due))
             if removed:
                 unplan(session, plan_of(enrolment), cell)
-            planned.append((enrolment, removed, due))
+            planned.append({"centre": enrolment.centre_id, "assessor": enrolment.assessor_id,
+                            "qualification": enrolment.qualification_id, "removed": removed,
+                            "due": due})
+        sign_offs = []
+        for e, u, offset, needs, signed, unlocked in sign_off_specs:
+            enrolment = enrolments[e]
+            sign_off = UnitSignOff(
+                enrolment_id=enrolment.id, unit_id=unit_node(session, enrolment,
+                                                             numbers[e][u]).id,
+                method="assessment", assessor_id=enrolment.assessor_id, signed_at=noon(offset),
+                needs_countersignature=needs)
+            session.add(sign_off)
+            session.flush()
+            if needs and signed:
+                session.add(Countersignature(sign_off_id=sign_off.id, by_id=people.iqa2.id))
+            if unlocked:
+                session.add(UnitUnlock(sign_off_id=sign_off.id, admin_id=people.admin.id,
+                                       reason="Signed off by mistake."))
+            session.flush()
+            sign_offs.append({"centre": enrolment.centre_id, "assessor": enrolment.assessor_id,
+                              "qualification": enrolment.qualification_id, "day": offset,
+                              "pending": needs and not signed and not unlocked})
 
-        trail = sampling_trail(session, TrailQuery(people.centre.id, PERIOD, TODAY))
-        lines, totals = expected(decisions, samples, planned)
-        assert {(line.assessor_id, line.qualification_id): found(line.figures)
-                for line in trail.lines} == lines
-        assert found(trail.totals) == totals
+        for narrowed in ({}, {"qualification": people.enrolment2.qualification_id},
+                         {"assessor": people.assessor1.id}):
+            trail = sampling_trail(session, TrailQuery(
+                people.centre.id, PERIOD, TODAY, qualification_id=narrowed.get("qualification"),
+                assessor_id=narrowed.get("assessor")))
+            lines, totals = expected(decisions, samples, planned, sign_offs, people.centre.id,
+                                     **narrowed)
+            assert {(line.assessor_id, line.qualification_id): found(line.figures)
+                    for line in trail.lines} == lines, narrowed
+            assert found(trail.totals) == totals, narrowed
         savepoint.rollback()
