@@ -20,17 +20,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from portfolio.accounts.models import Centre, Enrolment, User
 from portfolio.assessment.models import Countersignature, Decision, UnitSignOff, UnitUnlock
-from portfolio.catalogue.models import Qualification, Unit
+from portfolio.catalogue.models import Qualification
 from portfolio.core.dates import LONDON
 from portfolio.core.db import utcnow
 from portfolio.evidence.models import EvidenceItem
 from portfolio.quality.models import (
     SAMPLE_OUTCOMES,
-    STAGES,
     PlannedSample,
     SampleAction,
     SampleCountersignature,
@@ -151,24 +150,6 @@ class Trail:
     totals: Figures
 
 
-@dataclass(frozen=True)
-class SampleEntry:
-    """A sample recorded in the period, as the trail lists it."""
-
-    recorded_at: dt.datetime
-    learner: str
-    registration_number: str
-    qualification: str
-    unit: str
-    assessor: str
-    iqa: str
-    stage: str
-    planned_due_on: dt.date | None
-    outcome: str
-    open_actions: int
-    countersignature: str
-
-
 def today_in_london() -> dt.date:
     return utcnow().astimezone(LONDON).date()
 
@@ -217,42 +198,6 @@ def sampling_trail(session: Session, query: TrailQuery) -> Trail:
         totals=totals)
 
 
-def trail_samples(session: Session, query: TrailQuery) -> Iterator[SampleEntry]:
-    """The samples recorded in the period, oldest first, each with its learner, unit, people,
-    plan, open actions and countersignature."""
-    learner, assessor, iqa = aliased(User), aliased(User), aliased(User)
-    open_actions = (sa.select(SampleAction.sample_id, sa.func.count().label("count"))
-                    .where(SampleAction.closed.is_(False)).group_by(SampleAction.sample_id)
-                    .subquery())
-    statement = (
-        sa.select(SampleRecord.recorded_at, learner.name, Enrolment.registration_number,
-                  Qualification.qualification_number, Unit.number, Unit.title, assessor.name,
-                  iqa.name, SampleRecord.stage, PlannedSample.due_on, SampleRecord.outcome,
-                  sa.func.coalesce(open_actions.c.count, 0),
-                  SampleRecord.needs_countersignature, SampleCountersignature.id)
-        .join(Enrolment, Enrolment.id == SampleRecord.enrolment_id)
-        .join(learner, learner.id == Enrolment.learner_id)
-        .join(Qualification, Qualification.id == SampleRecord.qualification_id)
-        .join(Unit, Unit.id == SampleRecord.unit_id)
-        .join(assessor, assessor.id == SampleRecord.assessor_id)
-        .join(iqa, iqa.id == SampleRecord.iqa_id)
-        .outerjoin(PlannedSample, PlannedSample.id == SampleRecord.planned_sample_id)
-        .outerjoin(open_actions, open_actions.c.sample_id == SampleRecord.id)
-        .outerjoin(SampleCountersignature,
-                   SampleCountersignature.sample_id == SampleRecord.id)
-        .where(*_sample_scope(query))
-        .order_by(SampleRecord.recorded_at, SampleRecord.id))
-    for (at, learner_name, registration, number, unit_number, unit_title, assessor_name,
-         iqa_name, stage, due_on, outcome, actions, needs, signed) in session.execute(statement):
-        yield SampleEntry(
-            recorded_at=at, learner=learner_name, registration_number=registration,
-            qualification=number, unit=f"{unit_number} {unit_title}", assessor=assessor_name,
-            iqa=iqa_name, stage=STAGES[stage], planned_due_on=due_on,
-            outcome=SAMPLE_OUTCOMES[outcome], open_actions=actions,
-            countersignature=("Countersigned" if signed else "Pending") if needs else
-            "Not needed")
-
-
 def _rows(session: Session, statement) -> Iterator[tuple]:
     """Rows whose first two columns are the (assessor, qualification) key."""
     for assessor_id, qualification_id, *rest in session.execute(statement):
@@ -288,7 +233,7 @@ def _planned(query: TrailQuery):
             .where(*scope).group_by(*keys))
 
 
-def _sample_scope(query: TrailQuery, period: bool = True) -> list[sa.ColumnElement]:
+def sample_scope(query: TrailQuery, period: bool = True) -> list[sa.ColumnElement]:
     scope = [SampleRecord.centre_id == query.centre_id,
              query.period.holds(SampleRecord.recorded_at) if period
              else SampleRecord.recorded_at < query.period.ends_at]
@@ -312,7 +257,7 @@ def _samples(query: TrailQuery):
                                            SampleCountersignature.sample_id.is_(None))))
             .outerjoin(SampleCountersignature,
                        SampleCountersignature.sample_id == SampleRecord.id)
-            .where(*_sample_scope(query)).group_by(*keys))
+            .where(*sample_scope(query)).group_by(*keys))
 
 
 def _actions(query: TrailQuery):
@@ -321,7 +266,7 @@ def _actions(query: TrailQuery):
     return (sa.select(*keys, sa.func.count(SampleAction.id),
                       _count_where(SampleAction.due_on < query.today))
             .join(SampleRecord, SampleRecord.id == SampleAction.sample_id)
-            .where(SampleAction.closed.is_(False), *_sample_scope(query, period=False))
+            .where(SampleAction.closed.is_(False), *sample_scope(query, period=False))
             .group_by(*keys))
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from fpdf import FPDF
 
 from portfolio.core.dates import date_time, long_date, short_date
-from portfolio.quality.trail import COUNTS, COVERAGE, Figures, SampleEntry, Trail
+from portfolio.quality.trail import COUNTS, COVERAGE, Figures, Trail
+from portfolio.quality.trail_listing import SampleEntry
 
 #: Column headings of the figures, in the order of :data:`COUNTS`.
 COUNT_LABELS = {

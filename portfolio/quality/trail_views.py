@@ -22,8 +22,8 @@ from portfolio.quality.trail import (
     TrailQuery,
     sampling_trail,
     today_in_london,
-    trail_samples,
 )
+from portfolio.quality.trail_listing import trail_samples
 
 blueprint = Blueprint("trail", __name__)
 

@@ -45,13 +45,14 @@ def test_missing_things_are_404(reader, url):
 
 
 def test_pages_take_a_fixed_number_of_queries(reader):
-    reader.get("/catalogue/")  # the test's session keeps the user's role grants from here on
+    reader.get("/catalogue/")
     with count_queries() as small:
         reader.get("/catalogue/601-5358-1")
     with count_queries() as large:
         reader.get("/catalogue/600-9662-7/units/1")
         reader.get("/catalogue/600-9662-7")
-    assert len(small) <= 7  # with the header's unread notification count
+    # With the user and their role grants, and the header's unread notification count.
+    assert len(small) <= 9
     assert len(large) == 2 * len(small)
 
 

@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 
 from portfolio.core.dates import LONDON
-from portfolio.quality.trail import Period, TrailQuery, sampling_trail, trail_samples
+from portfolio.quality.trail import Period, TrailQuery, sampling_trail
+from portfolio.quality.trail_listing import trail_samples
 from tests.helpers.assessment import add_item, criteria_of, decide
 from tests.helpers.factories import make_enrolment, make_user
 from tests.helpers.quality import (
