@@ -36,6 +36,10 @@ class EvidenceItem(Base):
         sa.Index("ix_evidence_items_enrolment_id_updated_at", "enrolment_id", "updated_at"),
         sa.Index("ix_evidence_items_enrolment_id_awaiting", "enrolment_id",
                  "awaiting_decision_since"),
+        # A portfolio's items newest evidence first, withdrawn or not, from the index alone: the
+        # evidence list's page and count, and what progress keys its kept statuses on.
+        sa.Index("ix_evidence_items_enrolment_id_evidence_date", "enrolment_id", "evidence_date",
+                 "id", "withdrawn_at"),
         # The target of the claims' (item, enrolment) foreign key.
         sa.UniqueConstraint("id", "enrolment_id", name="uq_evidence_items_id_enrolment_id"),
     )
@@ -162,6 +166,10 @@ class CriterionClaim(Base):
                                 name="fk_criterion_claims_item_enrolment"),
         sa.Index("ix_criterion_claims_enrolment_id_criterion_id", "enrolment_id",
                  "criterion_id"),
+        # A portfolio's claims counted, and its latest found, from the index alone (what
+        # progress keys its kept statuses on).
+        sa.Index("ix_criterion_claims_enrolment_id_created_at", "enrolment_id", "created_at",
+                 "id"),
     )
 
     #: Primary key.

@@ -23,8 +23,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from tests.helpers import cpu, databases
 from tests.helpers.assessment_data import DIPLOMA, seed_portfolio
 from tests.helpers.gunicorn import KeepAliveVisitor, gunicorn_serving
@@ -149,10 +147,11 @@ def _seed(directory: Path, url: str) -> int:
                                                  (OTHER_ITEMS, OTHER_CLAIMS)), rng_seed=n)
         session.commit()
         enrolment_id = enrolments[0].id
-        # New tables have no statistics until autovacuum comes by: plan as a live database would.
-        session.execute(sa.text("ANALYZE"))
-        session.commit()
         db.session.remove()
+        # New rows have no statistics, and their pages are not yet marked all-visible (which
+        # index-only scans need), until autovacuum comes by: plan as a live database would.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
         db.engine.dispose()
     return enrolment_id
 
